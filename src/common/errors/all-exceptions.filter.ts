@@ -1,0 +1,142 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { Prisma } from '@/generated/prisma/client';
+import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
+import { DomainError } from './domain-error';
+import { ErrorBody, errorBody } from './error-body';
+
+interface Translated {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+}
+
+/** Prisma error codes meaning the database could not be reached or the pool is exhausted. */
+const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/** Node/pg error codes for a connection that failed or was lost. */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
+
+/**
+ * The one place where errors become HTTP responses, always in the RealWorld shape.
+ * Known errors keep their status; anything unexpected is a 500 with a generic body and a
+ * correlation id that is logged with the stack, so the client never sees internals.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const response = context.getResponse<Response>();
+    const request = context.getRequest<Request>();
+    const { status, body, headers } = this.translate(exception, request);
+    if (response.headersSent) return;
+    for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
+    response.status(status).json(body);
+  }
+
+  private translate(exception: unknown, request: Request): Translated {
+    if (exception instanceof DomainError) return { status: exception.status, body: { errors: exception.errors } };
+    if (exception instanceof HttpException) return this.fromHttpException(exception);
+    const prismaError = this.fromPrisma(exception);
+    if (prismaError) return prismaError;
+    if (isBodyParserError(exception)) return fromBodyParser(exception);
+    if (isConnectionError(exception)) return unavailable();
+
+    const correlationId = randomUUID();
+    this.logger.error(
+      `Unhandled error ${correlationId} on ${request.method} ${request.path}`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: errorBody('server', `unexpected error (reference ${correlationId})`),
+    };
+  }
+
+  private fromHttpException(exception: HttpException): Translated {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    if (typeof response === 'object' && response !== null && 'errors' in response) {
+      return { status, body: response as ErrorBody };
+    }
+    switch (status) {
+      case HttpStatus.NOT_FOUND:
+        return { status, body: errorBody('route', 'not found') };
+      // The JSON body parser reports unparsable bodies as 400; the spec lists 422 for bad input.
+      case HttpStatus.BAD_REQUEST:
+        return { status: HttpStatus.UNPROCESSABLE_ENTITY, body: errorBody('body', 'is not valid JSON') };
+      case HttpStatus.PAYLOAD_TOO_LARGE:
+        return { status, body: errorBody('body', 'is too large') };
+      case HttpStatus.UNAUTHORIZED:
+        return { status, body: errorBody('token', 'is invalid') };
+      case HttpStatus.FORBIDDEN:
+        return { status, body: errorBody('resource', 'forbidden') };
+      case HttpStatus.TOO_MANY_REQUESTS:
+        return { status, body: errorBody('request', 'too many requests') };
+      default: {
+        const message = typeof response === 'string' ? response : exception.message;
+        return { status, body: errorBody('request', message.toLowerCase()) };
+      }
+    }
+  }
+
+  private fromPrisma(exception: unknown): Translated | undefined {
+    if (exception instanceof Prisma.PrismaClientKnownRequestError) {
+      const unique = uniqueViolationFields(exception);
+      if (unique) return { status: HttpStatus.CONFLICT, body: errorBody(conflictKey(unique), 'has already been taken') };
+      if (exception.code === 'P2025') return { status: HttpStatus.NOT_FOUND, body: errorBody('resource', 'not found') };
+      if (UNAVAILABLE_CODES.has(exception.code)) return unavailable();
+    }
+    if (exception instanceof Prisma.PrismaClientInitializationError) return unavailable();
+    return undefined;
+  }
+}
+
+function unavailable(): Translated {
+  return {
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    body: errorBody('database', 'is unavailable, try again shortly'),
+    headers: { 'Retry-After': '5' },
+  };
+}
+
+/** The field a client should fix: the slug is derived from the title, so a taken slug is a taken title. */
+function conflictKey(fields: string[]): string {
+  const field = fields.find((name) => ['email', 'username', 'slug', 'title'].includes(name));
+  if (!field) return 'resource';
+  return field === 'slug' ? 'title' : field;
+}
+
+interface BodyParserError {
+  type: string;
+  status?: number;
+  statusCode?: number;
+}
+
+function isBodyParserError(exception: unknown): exception is BodyParserError {
+  return typeof exception === 'object' && exception !== null && typeof (exception as BodyParserError).type === 'string'
+    && typeof ((exception as BodyParserError).status ?? (exception as BodyParserError).statusCode) === 'number';
+}
+
+function fromBodyParser(error: BodyParserError): Translated {
+  switch (error.type) {
+    case 'entity.too.large':
+      return { status: HttpStatus.PAYLOAD_TOO_LARGE, body: errorBody('body', 'is too large') };
+    case 'entity.parse.failed':
+      return { status: HttpStatus.UNPROCESSABLE_ENTITY, body: errorBody('body', 'is not valid JSON') };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { status: HttpStatus.UNSUPPORTED_MEDIA_TYPE, body: errorBody('body', 'has an unsupported encoding') };
+    default: {
+      const status = error.status ?? error.statusCode ?? 400;
+      return { status: status >= 500 ? 400 : status, body: errorBody('body', 'could not be read') };
+    }
+  }
+}
+
+function isConnectionError(exception: unknown): boolean {
+  const code = (exception as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECTION_ERROR_CODES.has(code);
+}

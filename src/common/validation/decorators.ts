@@ -1,0 +1,77 @@
+import { applyDecorators } from '@nestjs/common';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsDefined,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { Messages } from './messages';
+
+const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+
+/** A required, trimmed, non-blank string of at most `max` characters. */
+export function RequiredText(max: number): PropertyDecorator {
+  return applyDecorators(
+    trim,
+    IsDefined({ message: Messages.blank }),
+    IsString({ message: Messages.notString }),
+    IsNotEmpty({ message: Messages.blank }),
+    MaxLength(max, { message: Messages.tooLong(max) }),
+  );
+}
+
+/** An optional string that, when given, must be non-blank and at most `max` characters. */
+export function OptionalText(max: number): PropertyDecorator {
+  return applyDecorators(
+    trim,
+    IsOptional(),
+    IsString({ message: Messages.notString }),
+    IsNotEmpty({ message: Messages.blank }),
+    MaxLength(max, { message: Messages.tooLong(max) }),
+  );
+}
+
+/** An optional string that may also be `null` (which clears it); an empty string clears it too. */
+export function NullableText(max: number): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() || null : value)),
+    ValidateIf((_object, value) => value !== null && value !== undefined),
+    IsString({ message: Messages.notStringOrNull }),
+    MaxLength(max, { message: Messages.tooLong(max) }),
+  );
+}
+
+/** An optional list of distinct, trimmed, non-blank strings. */
+export function OptionalTextList(maxItems: number, maxLength: number): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    IsArray({ message: Messages.notArray }),
+    ArrayMaxSize(maxItems, { message: Messages.tooMany(maxItems) }),
+    Transform(({ value }: { value: unknown }) =>
+      Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item.trim() : item)) : value,
+    ),
+    IsString({ each: true, message: Messages.notString }),
+    IsNotEmpty({ each: true, message: Messages.blank }),
+    MaxLength(maxLength, { each: true, message: Messages.tooLong(maxLength) }),
+  );
+}
+
+/**
+ * The `{"article": {...}}` envelope: the inner object must be present, must be an object,
+ * and is validated as `type` (without `@ValidateNested` and `@Type` it would never be checked).
+ */
+export function Envelope(type: () => new () => object): PropertyDecorator {
+  return applyDecorators(
+    IsDefined({ message: Messages.blank }),
+    IsObject({ message: Messages.notObject }),
+    ValidateNested(),
+    Type(type),
+  );
+}

@@ -1,0 +1,16 @@
+/**
+ * Validation messages in the wording RealWorld clients show next to a field
+ * (`title can't be blank`), shared by every DTO.
+ */
+export const Messages = {
+  blank: "can't be blank",
+  notString: 'must be a string',
+  notStringOrNull: 'must be a string or null',
+  invalidEmail: 'is invalid',
+  tooLong: (max: number) => `is too long (maximum is ${max} characters)`,
+  notObject: 'must be an object',
+  notArray: 'must be an array',
+  notInteger: 'must be an integer',
+  min: (min: number) => `must be greater than or equal to ${min}`,
+  tooMany: (max: number) => `must have at most ${max} items`,
+} as const;

@@ -1,0 +1,82 @@
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MinLength, Min, validateSync } from 'class-validator';
+
+/**
+ * Every setting Conduit reads from the environment, parsed and validated once at start-up.
+ * `.env.example` documents each one; keep the two in step.
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// connection string' })
+  DATABASE_URL: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  DATABASE_POOL_MAX = 10;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  DATABASE_STATEMENT_TIMEOUT_MS = 10_000;
+
+  @IsString()
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// connection string' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Secret: never logged. */
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters long' })
+  JWT_SECRET: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  JWT_TTL_SECONDS = 7 * 24 * 3600;
+
+  /** Comma-separated origins, or "*" for any origin. */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.split(',').map((origin) => origin.trim()).filter(Boolean) : value,
+  )
+  @IsString({ each: true })
+  CORS_ORIGINS: string[] = ['*'];
+
+  @IsString()
+  @Matches(/^\d+(b|kb|mb)?$/i, { message: 'must be a size such as 1mb or 500kb' })
+  BODY_LIMIT = '1mb';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+  LOG_LEVEL = 'info';
+
+  @IsOptional()
+  @IsString()
+  APP_VERSION?: string;
+}
+
+/** Thrown when the environment is unusable; its message is one line meant for the operator. */
+export class ConfigurationError extends Error {}
+
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  // Empty strings mean "not set", so that `FOO=` in an env file falls back to the default.
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const environment = plainToInstance(Environment, present, { exposeDefaultValues: true });
+  const errors = validateSync(environment, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const problems = errors.map((error) => {
+      const missing = error.value === undefined;
+      return missing ? `${error.property} is required` : `${error.property} ${Object.values(error.constraints ?? {})[0]}`;
+    });
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')} (see .env.example)`);
+  }
+  return environment;
+}

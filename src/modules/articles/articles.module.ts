@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ProfilesModule } from '@/modules/profiles/profiles.module';
+import { TagsModule } from '@/modules/tags/tags.module';
+import { ArticlesController } from './articles.controller';
+import { ArticlesRepository } from './articles.repository';
+import { ArticlesService } from './articles.service';
+
+@Module({
+  imports: [ProfilesModule, TagsModule],
+  controllers: [ArticlesController],
+  providers: [ArticlesService, ArticlesRepository],
+  exports: [ArticlesService],
+})
+export class ArticlesModule {}

@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@/generated/prisma/client';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import type { Page } from '@/common/pagination/page-query.dto';
+import { PUBLIC_USER_SELECT } from '@/modules/profiles/profiles.repository';
+
+/** What a list item shows: everything but the body. */
+export const ARTICLE_LIST_SELECT = {
+  id: true,
+  slug: true,
+  title: true,
+  description: true,
+  createdAt: true,
+  updatedAt: true,
+  favoritesCount: true,
+  author: { select: PUBLIC_USER_SELECT },
+  tags: { select: { tag: { select: { name: true } } } },
+} satisfies Prisma.ArticleSelect;
+
+export const ARTICLE_SELECT = { ...ARTICLE_LIST_SELECT, body: true } satisfies Prisma.ArticleSelect;
+
+export type ArticleListRow = Prisma.ArticleGetPayload<{ select: typeof ARTICLE_LIST_SELECT }>;
+export type ArticleRow = Prisma.ArticleGetPayload<{ select: typeof ARTICLE_SELECT }>;
+
+/** Filters already resolved to ids, so that each becomes an indexed lookup. */
+export interface ArticleFilter {
+  authorId?: number;
+  tagId?: number;
+  favoritedById?: number;
+  /** Articles by the authors this user follows, not by the user. */
+  feedOf?: number;
+}
+
+export interface ArticleContent {
+  title?: string;
+  slug?: string;
+  description?: string;
+  body?: string;
+}
+
+const NEWEST_FIRST = [{ createdAt: 'desc' }, { id: 'desc' }] satisfies Prisma.ArticleOrderByWithRelationInput[];
+
+@Injectable()
+export class ArticlesRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** One page and the total count: two queries (plus one per relation), whatever the page size. */
+  async findPage(filter: ArticleFilter, page: Page): Promise<{ rows: ArticleListRow[]; count: number }> {
+    const where = toWhere(filter);
+    const [rows, count] = await Promise.all([
+      this.prisma.article.findMany({ where, select: ARTICLE_LIST_SELECT, orderBy: NEWEST_FIRST, skip: page.offset, take: page.limit }),
+      this.prisma.article.count({ where }),
+    ]);
+    return { rows, count };
+  }
+
+  findBySlug(slug: string): Promise<ArticleRow | null> {
+    return this.prisma.article.findUnique({ where: { slug }, select: ARTICLE_SELECT });
+  }
+
+  findOwnership(slug: string): Promise<{ id: number; authorId: number } | null> {
+    return this.prisma.article.findUnique({ where: { slug }, select: { id: true, authorId: true } });
+  }
+
+  create(authorId: number, content: Required<ArticleContent>, tagIds: number[]): Promise<ArticleRow> {
+    return this.prisma.article.create({
+      data: { ...content, authorId, tags: { create: tagIds.map((tagId) => ({ tagId })) } },
+      select: ARTICLE_SELECT,
+    });
+  }
+
+  /** Changes the content and, when `tagIds` is given, replaces the tags, in one transaction. */
+  update(id: number, content: ArticleContent, tagIds?: number[]): Promise<ArticleRow> {
+    return this.prisma.article.update({
+      where: { id },
+      data: {
+        ...content,
+        ...(tagIds && { tags: { deleteMany: {}, create: tagIds.map((tagId) => ({ tagId })) } }),
+      },
+      select: ARTICLE_SELECT,
+    });
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.prisma.article.deleteMany({ where: { id } });
+  }
+
+  /** Of `articleIds`, the ones `userId` has favorited: one indexed query. */
+  async favoritedAmong(userId: number, articleIds: number[]): Promise<Set<number>> {
+    if (articleIds.length === 0) return new Set();
+    const rows = await this.prisma.favorite.findMany({
+      where: { userId, articleId: { in: articleIds } },
+      select: { articleId: true },
+    });
+    return new Set(rows.map((row) => row.articleId));
+  }
+
+  /** Adds the favorite and bumps the counter together; a second favorite changes nothing. */
+  async favorite(userId: number, articleId: number): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.favorite.createMany({ data: [{ userId, articleId }], skipDuplicates: true });
+      if (count > 0) await tx.article.update({ where: { id: articleId }, data: { favoritesCount: { increment: 1 } } });
+    });
+  }
+
+  async unfavorite(userId: number, articleId: number): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.favorite.deleteMany({ where: { userId, articleId } });
+      if (count > 0) await tx.article.update({ where: { id: articleId }, data: { favoritesCount: { decrement: 1 } } });
+    });
+  }
+}
+
+function toWhere(filter: ArticleFilter): Prisma.ArticleWhereInput {
+  const where: Prisma.ArticleWhereInput = {};
+  if (filter.authorId !== undefined) where.authorId = filter.authorId;
+  if (filter.tagId !== undefined) where.tags = { some: { tagId: filter.tagId } };
+  if (filter.favoritedById !== undefined) where.favorites = { some: { userId: filter.favoritedById } };
+  if (filter.feedOf !== undefined) {
+    where.author = { followers: { some: { followerId: filter.feedOf } } };
+    where.authorId = { not: filter.feedOf };
+  }
+  return where;
+}

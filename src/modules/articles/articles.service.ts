@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import type { Viewer } from '@/common/auth/viewer';
+import { Page } from '@/common/pagination/page-query.dto';
+import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
+import { ProfilesService } from '@/modules/profiles/profiles.service';
+import { TagsService } from '@/modules/tags/tags.service';
+import { ArticleViewerContext, toArticle, toArticleListItem } from './article.mapper';
+import { ArticleContent, ArticleFilter, ArticleListRow, ArticleRow, ArticlesRepository } from './articles.repository';
+import { ArticleNotFound, NotArticleAuthor, TitleTaken } from './articles.errors';
+import type { NewArticleDto, UpdateArticleDto } from './dto/article-requests.dto';
+import type { MultipleArticlesResponseDto, SingleArticleResponseDto } from './dto/article-response.dto';
+import { slugify } from './slug';
+
+export interface ArticleListFilter {
+  tag?: string;
+  author?: string;
+  favorited?: string;
+}
+
+@Injectable()
+export class ArticlesService {
+  constructor(
+    private readonly articles: ArticlesRepository,
+    private readonly profiles: ProfilesService,
+    private readonly tags: TagsService,
+  ) {}
+
+  async list(filter: ArticleListFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
+    const resolved = await this.resolveFilter(filter);
+    if (!resolved) return { articles: [], articlesCount: 0 };
+    return this.page(resolved, page, viewer);
+  }
+
+  feed(viewer: Viewer, page: Page): Promise<MultipleArticlesResponseDto> {
+    return this.page({ feedOf: viewer.id }, page, viewer);
+  }
+
+  async get(slug: string, viewer?: Viewer): Promise<SingleArticleResponseDto> {
+    return this.single(await this.require(slug), viewer);
+  }
+
+  async create(viewer: Viewer, input: NewArticleDto): Promise<SingleArticleResponseDto> {
+    const tagIds = await this.tags.ensure(distinct(input.tagList ?? []));
+    const content = { title: input.title, slug: slugify(input.title), description: input.description, body: input.body };
+    const row = await this.withUniqueTitle(() => this.articles.create(viewer.id, content, tagIds));
+    return this.single(row, viewer);
+  }
+
+  async update(viewer: Viewer, slug: string, input: UpdateArticleDto): Promise<SingleArticleResponseDto> {
+    const article = await this.requireOwned(viewer, slug);
+    const content: ArticleContent = {};
+    if (input.title !== undefined) Object.assign(content, { title: input.title, slug: slugify(input.title) });
+    if (input.description !== undefined) content.description = input.description;
+    if (input.body !== undefined) content.body = input.body;
+    const tagIds = input.tagList ? await this.tags.ensure(distinct(input.tagList)) : undefined;
+    const row = await this.withUniqueTitle(() => this.articles.update(article.id, content, tagIds));
+    return this.single(row, viewer);
+  }
+
+  async delete(viewer: Viewer, slug: string): Promise<void> {
+    const article = await this.requireOwned(viewer, slug);
+    await this.articles.delete(article.id);
+  }
+
+  async favorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
+    await this.articles.favorite(viewer.id, await this.idOf(slug));
+    return this.get(slug, viewer);
+  }
+
+  async unfavorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
+    await this.articles.unfavorite(viewer.id, await this.idOf(slug));
+    return this.get(slug, viewer);
+  }
+
+  /** The id of the article at `slug`, for features attached to articles (comments). */
+  async idOf(slug: string): Promise<number> {
+    const article = await this.articles.findOwnership(slug);
+    if (!article) throw new ArticleNotFound();
+    return article.id;
+  }
+
+  private async page(filter: ArticleFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
+    const { rows, count } = await this.articles.findPage(filter, page);
+    const context = await this.viewerContext(rows, viewer);
+    return { articles: rows.map((row) => toArticleListItem(row, context)), articlesCount: count };
+  }
+
+  private async single(row: ArticleRow, viewer?: Viewer): Promise<SingleArticleResponseDto> {
+    return { article: toArticle(row, await this.viewerContext([row], viewer)) };
+  }
+
+  /** The viewer's `favorited` and `following` flags for a set of articles: two queries at most. */
+  private async viewerContext(rows: ArticleListRow[], viewer?: Viewer): Promise<ArticleViewerContext> {
+    const [authors, favorited] = await Promise.all([
+      this.profiles.profilesFor(rows.map((row) => row.author), viewer),
+      viewer ? this.articles.favoritedAmong(viewer.id, rows.map((row) => row.id)) : new Set<number>(),
+    ]);
+    return { authors, favorited };
+  }
+
+  /** Names to ids; `undefined` when a named tag or user does not exist, so nothing can match. */
+  private async resolveFilter(filter: ArticleListFilter): Promise<ArticleFilter | undefined> {
+    const [tagId, authorId, favoritedById] = await Promise.all([
+      filter.tag === undefined ? null : this.tags.idByName(filter.tag),
+      filter.author === undefined ? null : this.profiles.idByUsername(filter.author),
+      filter.favorited === undefined ? null : this.profiles.idByUsername(filter.favorited),
+    ]);
+    if (tagId === undefined || authorId === undefined || favoritedById === undefined) return undefined;
+    return { tagId: tagId ?? undefined, authorId: authorId ?? undefined, favoritedById: favoritedById ?? undefined };
+  }
+
+  private async require(slug: string): Promise<ArticleRow> {
+    const row = await this.articles.findBySlug(slug);
+    if (!row) throw new ArticleNotFound();
+    return row;
+  }
+
+  private async requireOwned(viewer: Viewer, slug: string): Promise<{ id: number }> {
+    const article = await this.articles.findOwnership(slug);
+    if (!article) throw new ArticleNotFound();
+    if (article.authorId !== viewer.id) throw new NotArticleAuthor();
+    return article;
+  }
+
+  private async withUniqueTitle<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (uniqueViolationFields(error)?.includes('slug')) throw new TitleTaken();
+      throw error;
+    }
+  }
+}
+
+function distinct(names: string[]): string[] {
+  return [...new Set(names)];
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ArticlesModule } from '@/modules/articles/articles.module';
+import { ProfilesModule } from '@/modules/profiles/profiles.module';
+import { CommentsController } from './comments.controller';
+import { CommentsRepository } from './comments.repository';
+import { CommentsService } from './comments.service';
+
+@Module({
+  imports: [ArticlesModule, ProfilesModule],
+  controllers: [CommentsController],
+  providers: [CommentsService, CommentsRepository],
+})
+export class CommentsModule {}

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@/generated/prisma/client';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import { PUBLIC_USER_SELECT } from '@/modules/profiles/profiles.repository';
+
+export const COMMENT_SELECT = {
+  id: true,
+  body: true,
+  createdAt: true,
+  updatedAt: true,
+  author: { select: PUBLIC_USER_SELECT },
+} satisfies Prisma.CommentSelect;
+
+export type CommentRow = Prisma.CommentGetPayload<{ select: typeof COMMENT_SELECT }>;
+
+@Injectable()
+export class CommentsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Every comment of an article with its author, newest first, in one query. */
+  findForArticle(articleId: number): Promise<CommentRow[]> {
+    return this.prisma.comment.findMany({
+      where: { articleId },
+      select: COMMENT_SELECT,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
+  }
+
+  create(articleId: number, authorId: number, body: string): Promise<CommentRow> {
+    return this.prisma.comment.create({ data: { articleId, authorId, body }, select: COMMENT_SELECT });
+  }
+
+  /** The comment only if it belongs to that article: another article's slug does not reach it. */
+  findOnArticle(id: number, articleId: number): Promise<{ id: number; authorId: number } | null> {
+    return this.prisma.comment.findFirst({ where: { id, articleId }, select: { id: true, authorId: true } });
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.prisma.comment.deleteMany({ where: { id } });
+  }
+}

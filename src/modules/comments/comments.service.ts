@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import type { Viewer } from '@/common/auth/viewer';
+import { ArticlesService } from '@/modules/articles/articles.service';
+import { ProfilesService } from '@/modules/profiles/profiles.service';
+import { toComment } from './comment.mapper';
+import { CommentRow, CommentsRepository } from './comments.repository';
+import { CommentNotFound, NotCommentAuthor } from './comments.errors';
+import type { MultipleCommentsResponseDto, SingleCommentResponseDto } from './dto/comment.dto';
+
+@Injectable()
+export class CommentsService {
+  constructor(
+    private readonly comments: CommentsRepository,
+    private readonly articles: ArticlesService,
+    private readonly profiles: ProfilesService,
+  ) {}
+
+  async list(slug: string, viewer?: Viewer): Promise<MultipleCommentsResponseDto> {
+    const rows = await this.comments.findForArticle(await this.articles.idOf(slug));
+    const authors = await this.profiles.profilesFor(authorsOf(rows), viewer);
+    return { comments: rows.map((row) => toComment(row, authors)) };
+  }
+
+  async create(viewer: Viewer, slug: string, body: string): Promise<SingleCommentResponseDto> {
+    const row = await this.comments.create(await this.articles.idOf(slug), viewer.id, body);
+    return { comment: toComment(row, await this.profiles.profilesFor(authorsOf([row]), viewer)) };
+  }
+
+  async delete(viewer: Viewer, slug: string, id: number): Promise<void> {
+    const comment = await this.comments.findOnArticle(id, await this.articles.idOf(slug));
+    if (!comment) throw new CommentNotFound();
+    if (comment.authorId !== viewer.id) throw new NotCommentAuthor();
+    await this.comments.delete(comment.id);
+  }
+}
+
+function authorsOf(rows: CommentRow[]): CommentRow['author'][] {
+  return rows.map((row) => row.author);
+}

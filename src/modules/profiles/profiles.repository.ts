@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@/generated/prisma/client';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import type { PublicUser } from './profile.mapper';
+
+/** The columns every embedded profile (author, commenter) needs. Other features select with it. */
+export const PUBLIC_USER_SELECT = {
+  id: true,
+  username: true,
+  bio: true,
+  image: true,
+} satisfies Prisma.UserSelect;
+
+@Injectable()
+export class ProfilesRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findByUsername(username: string): Promise<PublicUser | null> {
+    return this.prisma.user.findUnique({ where: { username }, select: PUBLIC_USER_SELECT });
+  }
+
+  async idByUsername(username: string): Promise<number | undefined> {
+    return (await this.prisma.user.findUnique({ where: { username }, select: { id: true } }))?.id;
+  }
+
+  /** Of `userIds`, the ones `followerId` follows: one indexed query, whatever the list length. */
+  async followedAmong(followerId: number, userIds: number[]): Promise<Set<number>> {
+    if (userIds.length === 0) return new Set();
+    const rows = await this.prisma.follow.findMany({
+      where: { followerId, followedId: { in: [...new Set(userIds)] } },
+      select: { followedId: true },
+    });
+    return new Set(rows.map((row) => row.followedId));
+  }
+
+  async follow(followerId: number, followedId: number): Promise<void> {
+    await this.prisma.follow.createMany({ data: [{ followerId, followedId }], skipDuplicates: true });
+  }
+
+  async unfollow(followerId: number, followedId: number): Promise<void> {
+    await this.prisma.follow.deleteMany({ where: { followerId, followedId } });
+  }
+}

@@ -1,0 +1,22 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponses } from '@/common/http/api-responses';
+import { TagsService } from './tags.service';
+
+@ApiTags('Tags')
+@Controller('tags')
+export class TagsController {
+  constructor(private readonly tags: TagsService) {}
+
+  /** Every tag in use by at least one article, the most used first. Auth not required */
+  @Get()
+  @ApiOperation({ operationId: 'GetTags', summary: 'Get tags' })
+  @ApiOkResponse({
+    description: 'Tags',
+    schema: { type: 'object', required: ['tags'], properties: { tags: { type: 'array', items: { type: 'string' }, example: ['dragons', 'training'] } } },
+  })
+  @ApiErrorResponses(422)
+  list(): Promise<{ tags: string[] }> {
+    return this.tags.list();
+  }
+}

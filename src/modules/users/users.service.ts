@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { PasswordHasher } from '@/common/auth/password-hasher';
+import { TokenService } from '@/common/auth/token.service';
+import type { Viewer } from '@/common/auth/viewer';
+import { UnauthorizedError } from '@/common/errors/domain-error';
+import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
+import type { LoginUserDto, NewUserDto, UpdateUserDto } from './dto/user-requests.dto';
+import type { UserResponseDto } from './dto/user-response.dto';
+import { toUserResponse } from './user.mapper';
+import { UserChanges, UsersRepository } from './users.repository';
+import { EmptyUserUpdate, InvalidCredentials, UserFieldsTaken } from './users.errors';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly passwords: PasswordHasher,
+    private readonly tokens: TokenService,
+  ) {}
+
+  async register(input: NewUserDto): Promise<UserResponseDto> {
+    await this.assertAvailable({ email: input.email, username: input.username });
+    const passwordHash = await this.passwords.hash(input.password);
+    const user = await this.withUniqueness(() =>
+      this.users.create({ email: input.email, username: input.username, passwordHash }),
+    );
+    return toUserResponse(user, this.tokens.issue(user.id));
+  }
+
+  async login(input: LoginUserDto): Promise<UserResponseDto> {
+    const credentials = await this.users.findCredentialsByEmail(input.email);
+    if (!(await this.passwords.verify(credentials?.passwordHash, input.password)) || !credentials) {
+      throw new InvalidCredentials();
+    }
+    const user = await this.users.findById(credentials.id);
+    if (!user) throw new InvalidCredentials();
+    return toUserResponse(user, this.tokens.issue(user.id));
+  }
+
+  async current(viewer: Viewer): Promise<UserResponseDto> {
+    const user = await this.users.findById(viewer.id);
+    if (!user) throw new UnauthorizedError('token', 'is invalid');
+    return toUserResponse(user, viewer.token);
+  }
+
+  async update(viewer: Viewer, input: UpdateUserDto): Promise<UserResponseDto> {
+    const changes: UserChanges = {};
+    if (input.email !== undefined) changes.email = input.email;
+    if (input.username !== undefined) changes.username = input.username;
+    if (input.bio !== undefined) changes.bio = input.bio;
+    if (input.image !== undefined) changes.image = input.image;
+    if (input.password !== undefined) changes.passwordHash = await this.passwords.hash(input.password);
+    if (Object.keys(changes).length === 0) throw new EmptyUserUpdate();
+
+    await this.assertAvailable({ email: changes.email, username: changes.username }, viewer.id);
+    const user = await this.withUniqueness(() => this.users.update(viewer.id, changes));
+    return toUserResponse(user, viewer.token);
+  }
+
+  private async assertAvailable(candidate: { email?: string; username?: string }, exceptId?: number): Promise<void> {
+    const taken = await this.users.takenFields(candidate, exceptId);
+    if (taken.length > 0) throw new UserFieldsTaken(taken);
+  }
+
+  /** The pre-check can race with a concurrent registration; the unique index settles it. */
+  private async withUniqueness<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      const fields = uniqueViolationFields(error);
+      if (fields) throw new UserFieldsTaken([fields.includes('username') ? 'username' : 'email']);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from '@/app.module';
+import { configureApp } from '@/app.setup';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+
+/**
+ * The real application, configured exactly as `main.ts` does, on the test database that
+ * `scripts/with-test-db.mjs` created and migrated (DATABASE_URL points at it).
+ */
+export async function createTestApp(): Promise<NestExpressApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error', 'warn'] });
+  configureApp(app);
+  await app.init();
+  return app;
+}
+
+/** Empties every table, so that each suite starts from a clean database. */
+export async function resetDatabase(app: NestExpressApplication): Promise<void> {
+  const prisma = app.get(PrismaService);
+  const tables = await prisma.$queryRaw<Array<{ tablename: string }>>`
+    SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'`;
+  if (tables.length === 0) return;
+  const list = tables.map(({ tablename }) => `"${tablename}"`).join(', ');
+  await prisma.$executeRawUnsafe(`TRUNCATE TABLE ${list} RESTART IDENTITY CASCADE`);
+}
