@@ -2,15 +2,15 @@ import { Injectable } from '@nestjs/common';
 import * as argon2 from 'argon2';
 
 /** argon2id with OWASP's minimum parameters (19 MiB, 2 passes, 1 lane). */
-const OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
+export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
 
 @Injectable()
 export class PasswordHasher {
   /** A hash of a password nobody has, verified against when the email is unknown. */
-  private readonly decoy = argon2.hash('decoy password that matches no account', OPTIONS);
+  private readonly decoy = argon2.hash('decoy password that matches no account', ARGON2_OPTIONS);
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, OPTIONS);
+    return argon2.hash(password, ARGON2_OPTIONS);
   }
 
   /**

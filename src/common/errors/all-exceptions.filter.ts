@@ -56,12 +56,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   private fromHttpException(exception: HttpException): Translated {
-    const status = exception.getStatus();
+    const status: number = exception.getStatus();
     const response = exception.getResponse();
     if (typeof response === 'object' && response !== null && 'errors' in response) {
       return { status, body: response as ErrorBody };
     }
-    switch (status) {
+    switch (status as HttpStatus) {
       case HttpStatus.NOT_FOUND:
         return { status, body: errorBody('route', 'not found') };
       // The JSON body parser reports unparsable bodies as 400; the spec lists 422 for bad input.

@@ -1,7 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { Messages } from '@/common/validation/messages';
+import { OptionalQueryInteger } from '@/common/validation/decorators';
 
 export const DEFAULT_LIMIT = 20;
 /** Larger limits are lowered to this rather than refused, as clients often ask for "everything". */
@@ -11,18 +9,11 @@ const MAX_OFFSET = 2_147_483_647;
 /** `limit` and `offset` query parameters, shared by every paginated list. */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, default: DEFAULT_LIMIT, description: `The numbers of items to return (at most ${MAX_LIMIT}; larger values are capped).` })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: Messages.notInteger })
-  @Min(1, { message: Messages.min(1) })
+  @OptionalQueryInteger(1, MAX_OFFSET)
   limit?: number;
 
   @ApiPropertyOptional({ minimum: 0, default: 0, description: 'The number of items to skip before starting to collect the result set.' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: Messages.notInteger })
-  @Min(0, { message: Messages.min(0) })
-  @Max(MAX_OFFSET, { message: `must be less than or equal to ${MAX_OFFSET}` })
+  @OptionalQueryInteger(0, MAX_OFFSET)
   offset?: number;
 }
 

@@ -3,12 +3,15 @@ import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsInt,
   IsDefined,
   IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
+  Max,
   MaxLength,
+  Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
@@ -48,6 +51,25 @@ export function NullableText(max: number): PropertyDecorator {
   );
 }
 
+/** An optional query-string value: one string (not repeated), at most `max` characters. */
+export function OptionalQueryText(max: number): PropertyDecorator {
+  return applyDecorators(IsOptional(), IsString({ message: Messages.notString }), MaxLength(max, { message: Messages.tooLong(max) }));
+}
+
+/**
+ * An optional whole number from the query string, within bounds. Decorators are listed in the
+ * order they are checked (the pipe stops at the first failure), hence one composed decorator.
+ */
+export function OptionalQueryInteger(min: number, max: number): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    Type(() => Number),
+    IsInt({ message: Messages.notInteger }),
+    Min(min, { message: Messages.min(min) }),
+    Max(max, { message: `must be less than or equal to ${max}` }),
+  );
+}
+
 /** An optional list of distinct, trimmed, non-blank strings. */
 export function OptionalTextList(maxItems: number, maxLength: number): PropertyDecorator {
   return applyDecorators(
@@ -55,7 +77,7 @@ export function OptionalTextList(maxItems: number, maxLength: number): PropertyD
     IsArray({ message: Messages.notArray }),
     ArrayMaxSize(maxItems, { message: Messages.tooMany(maxItems) }),
     Transform(({ value }: { value: unknown }) =>
-      Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item.trim() : item)) : value,
+      Array.isArray(value) ? value.map((item: unknown) => (typeof item === 'string' ? item.trim() : item)) : value,
     ),
     IsString({ each: true, message: Messages.notString }),
     IsNotEmpty({ each: true, message: Messages.blank }),

@@ -10,7 +10,8 @@ export function toErrorBody(errors: ValidationError[]): ErrorBody {
   const visit = (error: ValidationError, parentKey?: string): void => {
     const key = /^\d+$/.test(error.property) && parentKey ? parentKey : error.property;
     for (const message of Object.values(error.constraints ?? {})) {
-      (flat[key] ??= []).includes(message) || flat[key].push(message);
+      const messages = (flat[key] ??= []);
+      if (!messages.includes(message)) messages.push(message);
     }
     for (const child of error.children ?? []) visit(child, key);
   };

@@ -1,8 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '@/common/pagination/page-query.dto';
-import { Envelope, OptionalText, OptionalTextList, RequiredText } from '@/common/validation/decorators';
-import { Messages } from '@/common/validation/messages';
+import { Envelope, OptionalQueryText, OptionalText, OptionalTextList, RequiredText } from '@/common/validation/decorators';
 
 export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 1_000;
@@ -60,20 +58,14 @@ export class UpdateArticleRequestDto {
 
 export class ListArticlesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Filter by tag' })
-  @IsOptional()
-  @IsString({ message: Messages.notString })
-  @MaxLength(200, { message: Messages.tooLong(200) })
+  @OptionalQueryText(200)
   tag?: string;
 
   @ApiPropertyOptional({ description: 'Filter by author (username)' })
-  @IsOptional()
-  @IsString({ message: Messages.notString })
-  @MaxLength(200, { message: Messages.tooLong(200) })
+  @OptionalQueryText(200)
   author?: string;
 
   @ApiPropertyOptional({ description: 'Filter by favorites of a user (username)' })
-  @IsOptional()
-  @IsString({ message: Messages.notString })
-  @MaxLength(200, { message: Messages.tooLong(200) })
+  @OptionalQueryText(200)
   favorited?: string;
 }

@@ -1,0 +1,35 @@
+import { ConfigurationError, validateEnvironment } from './environment';
+
+const valid = { DATABASE_URL: 'postgresql://localhost/conduit', JWT_SECRET: 'x'.repeat(32) };
+
+describe('validateEnvironment', () => {
+  it('applies the documented defaults', () => {
+    const environment = validateEnvironment(valid);
+    expect(environment.PORT).toBe(3000);
+    expect(environment.CORS_ORIGINS).toEqual(['*']);
+    expect(environment.JWT_TTL_SECONDS).toBe(604800);
+  });
+
+  it('parses numbers and lists', () => {
+    const environment = validateEnvironment({ ...valid, PORT: '8080', CORS_ORIGINS: 'https://a.example, https://b.example' });
+    expect(environment.PORT).toBe(8080);
+    expect(environment.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('names every missing required setting in one line', () => {
+    expect(() => validateEnvironment({})).toThrow(ConfigurationError);
+    expect(() => validateEnvironment({})).toThrow(/DATABASE_URL is required; JWT_SECRET is required/);
+  });
+
+  it('refuses a short secret without printing it', () => {
+    let message = '';
+    try {
+      validateEnvironment({ ...valid, JWT_SECRET: 'short-secret' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('JWT_SECRET must be at least 32 characters long');
+    expect(message).not.toContain('short-secret');
+    expect(message.split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,47 @@
+import { toArticle, toArticleListItem } from './article.mapper';
+import type { ArticleRow } from './articles.repository';
+
+const row: ArticleRow = {
+  id: 7,
+  slug: 'how-to-train-your-dragon',
+  title: 'How to train your dragon',
+  description: 'Ever wonder how?',
+  body: 'Very carefully.',
+  createdAt: new Date('2026-01-02T03:04:05.678Z'),
+  updatedAt: new Date('2026-01-03T03:04:05.678Z'),
+  favoritesCount: 3,
+  author: { id: 2, username: 'jake', bio: null, image: 'https://example.com/jake.png' },
+  tags: [{ tag: { name: 'training' } }, { tag: { name: 'dragons' } }, { tag: { name: 'angular' } }],
+};
+
+describe('article mapper', () => {
+  it('shows an anonymous viewer nothing as favorited or followed', () => {
+    const article = toArticle(row, { authors: new Map(), favorited: new Set() });
+    expect(article).toEqual({
+      slug: 'how-to-train-your-dragon',
+      title: 'How to train your dragon',
+      description: 'Ever wonder how?',
+      body: 'Very carefully.',
+      tagList: ['angular', 'dragons', 'training'],
+      createdAt: '2026-01-02T03:04:05.678Z',
+      updatedAt: '2026-01-03T03:04:05.678Z',
+      favorited: false,
+      favoritesCount: 3,
+      author: { username: 'jake', bio: null, image: 'https://example.com/jake.png', following: false },
+    });
+  });
+
+  it("lays the viewer's favorite and follow over the shared row", () => {
+    const authors = new Map([[2, { username: 'jake', bio: null, image: null, following: true }]]);
+    const article = toArticle(row, { authors, favorited: new Set([7]) });
+    expect(article.favorited).toBe(true);
+    expect(article.author.following).toBe(true);
+  });
+
+  it('leaves the body out of list items and never leaks internal ids', () => {
+    const item = toArticleListItem(row, { authors: new Map(), favorited: new Set() });
+    expect(item).not.toHaveProperty('body');
+    expect(item).not.toHaveProperty('id');
+    expect(item.author).not.toHaveProperty('id');
+  });
+});
