@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@/common/auth/auth.module';
 import { ConfigModule } from '@/config/config.module';
+import { CacheModule } from '@/infra/cache/cache.module';
 import { PrismaModule } from '@/infra/prisma/prisma.module';
+import { RedisModule } from '@/infra/redis/redis.module';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { CommentsModule } from '@/modules/comments/comments.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
@@ -12,6 +14,8 @@ import { UsersModule } from '@/modules/users/users.module';
   imports: [
     ConfigModule,
     PrismaModule,
+    RedisModule,
+    CacheModule,
     AuthModule,
     UsersModule,
     ProfilesModule,

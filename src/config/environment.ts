@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MinLength, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MinLength, Min, validateSync } from 'class-validator';
 
 /**
  * Every setting Conduit reads from the environment, parsed and validated once at start-up.
@@ -34,6 +34,17 @@ export class Environment {
   @IsString()
   @Matches(/^rediss?:\/\//, { message: 'must be a redis:// connection string' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Off for benchmarks and debugging: every read then goes to PostgreSQL. */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? !['false', '0', 'no', 'off'].includes(value.toLowerCase()) : value))
+  @IsBoolean()
+  CACHE_ENABLED = true;
+
+  /** The longest a cached response may live, even if an invalidation were ever missed. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  CACHE_TTL_SECONDS = 300;
 
   /** Secret: never logged. */
   @IsString()

@@ -2,6 +2,8 @@ import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '@/app.module';
 import { configureApp } from '@/app.setup';
+import { CacheStore, EPOCH_TAG } from '@/infra/cache/cache-store.service';
+import { LocalEntries } from '@/infra/cache/local-entries';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 
 /**
@@ -16,7 +18,10 @@ export async function createTestApp(): Promise<NestExpressApplication> {
   return app;
 }
 
-/** Empties every table, so that each suite starts from a clean database. */
+/**
+ * Empties every table, so that each suite starts from a clean database, and retires every cached
+ * response (truncating bypasses the writes that would otherwise invalidate them).
+ */
 export async function resetDatabase(app: NestExpressApplication): Promise<void> {
   const prisma = app.get(PrismaService);
   const tables = await prisma.$queryRaw<Array<{ tablename: string }>>`
@@ -24,4 +29,6 @@ export async function resetDatabase(app: NestExpressApplication): Promise<void> 
   if (tables.length === 0) return;
   const list = tables.map(({ tablename }) => `"${tablename}"`).join(', ');
   await prisma.$executeRawUnsafe(`TRUNCATE TABLE ${list} RESTART IDENTITY CASCADE`);
+  app.get(LocalEntries).clear();
+  await app.get(CacheStore).bump([EPOCH_TAG]);
 }

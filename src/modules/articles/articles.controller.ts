@@ -4,6 +4,9 @@ import { Auth, CurrentUser, MaybeCurrentUser, OptionalAuth } from '@/common/auth
 import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
 import { PageQueryDto, toPage } from '@/common/pagination/page-query.dto';
+import { CacheResponse } from '@/infra/cache/cache-policy';
+import { CacheTags } from '@/infra/cache/cache-tags';
+import { ArticlesViewerOverlay } from './articles-viewer.overlay';
 import { ArticlesService } from './articles.service';
 import { ListArticlesQueryDto, NewArticleRequestDto, UpdateArticleRequestDto } from './dto/article-requests.dto';
 import { MultipleArticlesResponseDto, SingleArticleResponseDto } from './dto/article-response.dto';
@@ -25,6 +28,7 @@ export class ArticlesController {
   /** Most recent articles globally, filtered by tag, author or favoriting user. Auth is optional */
   @Get()
   @OptionalAuth()
+  @CacheResponse({ name: 'articles', tags: () => [CacheTags.articles, CacheTags.profiles], overlay: ArticlesViewerOverlay })
   @ApiOperation({ operationId: 'GetArticles', summary: 'Get recent articles globally' })
   @ApiErrorResponses(422)
   list(@Query() query: ListArticlesQueryDto, @MaybeCurrentUser() viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
@@ -43,6 +47,11 @@ export class ArticlesController {
   /** Get an article. Auth not required (a token personalises `favorited` and `following`) */
   @Get(':slug')
   @OptionalAuth()
+  @CacheResponse({
+    name: 'article',
+    tags: (request) => [CacheTags.article(request.params.slug as string), CacheTags.profiles],
+    overlay: ArticlesViewerOverlay,
+  })
   @ApiOperation({ operationId: 'GetArticle', summary: 'Get an article' })
   @ApiParam({ name: 'slug', description: 'Slug of the article to get' })
   @ApiErrorResponses(404, 422)

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
 import { TagsModule } from '@/modules/tags/tags.module';
+import { ArticlesViewerOverlay } from './articles-viewer.overlay';
 import { ArticlesController } from './articles.controller';
 import { ArticlesRepository } from './articles.repository';
 import { ArticlesService } from './articles.service';
@@ -8,7 +9,7 @@ import { ArticlesService } from './articles.service';
 @Module({
   imports: [ProfilesModule, TagsModule],
   controllers: [ArticlesController],
-  providers: [ArticlesService, ArticlesRepository],
+  providers: [ArticlesService, ArticlesRepository, ArticlesViewerOverlay],
   exports: [ArticlesService],
 })
 export class ArticlesModule {}

@@ -95,6 +95,16 @@ export class ArticlesRepository {
     return new Set(rows.map((row) => row.articleId));
   }
 
+  /** Of `slugs`, the ones `userId` has favorited: one indexed query. */
+  async favoritedSlugs(userId: number, slugs: string[]): Promise<Set<string>> {
+    if (slugs.length === 0) return new Set();
+    const rows = await this.prisma.favorite.findMany({
+      where: { userId, article: { slug: { in: slugs } } },
+      select: { article: { select: { slug: true } } },
+    });
+    return new Set(rows.map((row) => row.article.slug));
+  }
+
   /** Adds the favorite and bumps the counter together; a second favorite changes nothing. */
   async favorite(userId: number, articleId: number): Promise<void> {
     await this.prisma.$transaction(async (tx) => {

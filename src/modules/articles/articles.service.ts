@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import { Page } from '@/common/pagination/page-query.dto';
+import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
+import { CacheTags } from '@/infra/cache/cache-tags';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { TagsService } from '@/modules/tags/tags.service';
@@ -23,6 +25,7 @@ export class ArticlesService {
     private readonly articles: ArticlesRepository,
     private readonly profiles: ProfilesService,
     private readonly tags: TagsService,
+    private readonly cache: CacheInvalidator,
   ) {}
 
   async list(filter: ArticleListFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
@@ -43,6 +46,7 @@ export class ArticlesService {
     const tagIds = await this.tags.ensure(distinct(input.tagList ?? []));
     const content = { title: input.title, slug: slugify(input.title), description: input.description, body: input.body };
     const row = await this.withUniqueTitle(() => this.articles.create(viewer.id, content, tagIds));
+    await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(row.slug));
     return this.single(row, viewer);
   }
 
@@ -54,21 +58,25 @@ export class ArticlesService {
     if (input.body !== undefined) content.body = input.body;
     const tagIds = input.tagList ? await this.tags.ensure(distinct(input.tagList)) : undefined;
     const row = await this.withUniqueTitle(() => this.articles.update(article.id, content, tagIds));
+    await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(slug), CacheTags.article(row.slug), CacheTags.comments(slug));
     return this.single(row, viewer);
   }
 
   async delete(viewer: Viewer, slug: string): Promise<void> {
     const article = await this.requireOwned(viewer, slug);
     await this.articles.delete(article.id);
+    await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(slug), CacheTags.comments(slug));
   }
 
   async favorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
     await this.articles.favorite(viewer.id, await this.idOf(slug));
+    await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug));
     return this.get(slug, viewer);
   }
 
   async unfavorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
     await this.articles.unfavorite(viewer.id, await this.idOf(slug));
+    await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug));
     return this.get(slug, viewer);
   }
 

@@ -3,7 +3,10 @@ import { ApiNoContentResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/s
 import { Auth, CurrentUser, MaybeCurrentUser, OptionalAuth } from '@/common/auth/auth.decorators';
 import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
+import { CacheResponse } from '@/infra/cache/cache-policy';
+import { CacheTags } from '@/infra/cache/cache-tags';
 import { CommentIdPipe } from './comment-id.pipe';
+import { CommentsViewerOverlay } from './comments-viewer.overlay';
 import { CommentsService } from './comments.service';
 import { MultipleCommentsResponseDto, NewCommentRequestDto, SingleCommentResponseDto } from './dto/comment.dto';
 
@@ -16,6 +19,11 @@ export class CommentsController {
   /** Get the comments for an article, newest first. Auth is optional */
   @Get()
   @OptionalAuth()
+  @CacheResponse({
+    name: 'comments',
+    tags: (request) => [CacheTags.comments(request.params.slug as string), CacheTags.profiles],
+    overlay: CommentsViewerOverlay,
+  })
   @ApiOperation({ operationId: 'GetArticleComments', summary: 'Get comments for an article' })
   @ApiErrorResponses(404, 422)
   list(@Param('slug') slug: string, @MaybeCurrentUser() viewer?: Viewer): Promise<MultipleCommentsResponseDto> {

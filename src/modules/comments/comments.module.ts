@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
+import { CommentsViewerOverlay } from './comments-viewer.overlay';
 import { CommentsController } from './comments.controller';
 import { CommentsRepository } from './comments.repository';
 import { CommentsService } from './comments.service';
@@ -8,6 +9,6 @@ import { CommentsService } from './comments.service';
 @Module({
   imports: [ArticlesModule, ProfilesModule],
   controllers: [CommentsController],
-  providers: [CommentsService, CommentsRepository],
+  providers: [CommentsService, CommentsRepository, CommentsViewerOverlay],
 })
 export class CommentsModule {}

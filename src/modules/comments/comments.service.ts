@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
+import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
+import { CacheTags } from '@/infra/cache/cache-tags';
 import { ArticlesService } from '@/modules/articles/articles.service';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { toComment } from './comment.mapper';
@@ -13,6 +15,7 @@ export class CommentsService {
     private readonly comments: CommentsRepository,
     private readonly articles: ArticlesService,
     private readonly profiles: ProfilesService,
+    private readonly cache: CacheInvalidator,
   ) {}
 
   async list(slug: string, viewer?: Viewer): Promise<MultipleCommentsResponseDto> {
@@ -23,6 +26,7 @@ export class CommentsService {
 
   async create(viewer: Viewer, slug: string, body: string): Promise<SingleCommentResponseDto> {
     const row = await this.comments.create(await this.articles.idOf(slug), viewer.id, body);
+    await this.cache.invalidate(CacheTags.comments(slug));
     return { comment: toComment(row, await this.profiles.profilesFor(authorsOf([row]), viewer)) };
   }
 
@@ -31,6 +35,7 @@ export class CommentsService {
     if (!comment) throw new CommentNotFound();
     if (comment.authorId !== viewer.id) throw new NotCommentAuthor();
     await this.comments.delete(comment.id);
+    await this.cache.invalidate(CacheTags.comments(slug));
   }
 }
 

@@ -4,6 +4,9 @@ import { Auth, CurrentUser, MaybeCurrentUser, OptionalAuth } from '@/common/auth
 import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
 import { ProfileResponseDto } from './dto/profile-response.dto';
+import { CacheResponse } from '@/infra/cache/cache-policy';
+import { CacheTags } from '@/infra/cache/cache-tags';
+import { ProfileViewerOverlay } from './profile-viewer.overlay';
 import { ProfilesService } from './profiles.service';
 
 @ApiTags('Profile')
@@ -15,6 +18,7 @@ export class ProfilesController {
   /** Get a profile of a user of the system. Auth is optional */
   @Get()
   @OptionalAuth()
+  @CacheResponse({ name: 'profile', tags: (request) => [CacheTags.user(request.params.username as string)], overlay: ProfileViewerOverlay })
   @ApiOperation({ operationId: 'GetProfileByUsername', summary: 'Get a profile' })
   @ApiErrorResponses(404, 422)
   get(@Param('username') username: string, @MaybeCurrentUser() viewer?: Viewer): Promise<ProfileResponseDto> {

@@ -33,6 +33,16 @@ export class ProfilesRepository {
     return new Set(rows.map((row) => row.followedId));
   }
 
+  /** Of `usernames`, the ones `followerId` follows: one indexed query. */
+  async followedUsernames(followerId: number, usernames: string[]): Promise<Set<string>> {
+    if (usernames.length === 0) return new Set();
+    const rows = await this.prisma.follow.findMany({
+      where: { followerId, followed: { username: { in: [...new Set(usernames)] } } },
+      select: { followed: { select: { username: true } } },
+    });
+    return new Set(rows.map((row) => row.followed.username));
+  }
+
   async follow(followerId: number, followedId: number): Promise<void> {
     await this.prisma.follow.createMany({ data: [{ followerId, followedId }], skipDuplicates: true });
   }

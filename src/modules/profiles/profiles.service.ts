@@ -33,6 +33,11 @@ export class ProfilesService {
     return this.profiles.idByUsername(username);
   }
 
+  /** Of `usernames`, the ones `viewerId` follows. */
+  followedUsernames(viewerId: number, usernames: string[]): Promise<Set<string>> {
+    return this.profiles.followedUsernames(viewerId, usernames);
+  }
+
   /**
    * Profiles of `users` as `viewer` sees them, in one query for the `following` flags:
    * how lists of articles and comments show their authors without N+1 queries.

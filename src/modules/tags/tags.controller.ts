@@ -1,6 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '@/common/http/api-responses';
+import { CacheResponse } from '@/infra/cache/cache-policy';
+import { CacheTags } from '@/infra/cache/cache-tags';
 import { TagsService } from './tags.service';
 
 @ApiTags('Tags')
@@ -10,6 +12,7 @@ export class TagsController {
 
   /** Every tag in use by at least one article, the most used first. Auth not required */
   @Get()
+  @CacheResponse({ name: 'tags', tags: () => [CacheTags.tags] })
   @ApiOperation({ operationId: 'GetTags', summary: 'Get tags' })
   @ApiOkResponse({
     description: 'Tags',

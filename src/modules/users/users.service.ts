@@ -3,6 +3,8 @@ import { PasswordHasher } from '@/common/auth/password-hasher';
 import { TokenService } from '@/common/auth/token.service';
 import type { Viewer } from '@/common/auth/viewer';
 import { UnauthorizedError } from '@/common/errors/domain-error';
+import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
+import { CacheTags } from '@/infra/cache/cache-tags';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import type { LoginUserDto, NewUserDto, UpdateUserDto } from './dto/user-requests.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
@@ -16,6 +18,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly passwords: PasswordHasher,
     private readonly tokens: TokenService,
+    private readonly cache: CacheInvalidator,
   ) {}
 
   async register(input: NewUserDto): Promise<UserResponseDto> {
@@ -53,7 +56,14 @@ export class UsersService {
     if (Object.keys(changes).length === 0) throw new EmptyUserUpdate();
 
     await this.assertAvailable({ email: changes.email, username: changes.username }, viewer.id);
+    const before = await this.users.findById(viewer.id);
     const user = await this.withUniqueness(() => this.users.update(viewer.id, changes));
+    await this.cache.invalidate(
+      CacheTags.profiles,
+      CacheTags.articles,
+      CacheTags.user(user.username),
+      ...(before ? [CacheTags.user(before.username)] : []),
+    );
     return toUserResponse(user, viewer.token);
   }
 

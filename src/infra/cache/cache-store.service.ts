@@ -1,0 +1,144 @@
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Cache } from 'cache-manager';
+import { randomUUID } from 'node:crypto';
+import type { Environment } from '@/config/environment';
+
+/** A cache call that has not answered by then is treated as a miss: Redis must never slow the API. */
+const CALL_TIMEOUT_MS = 150;
+/** While Redis is failing, the cache is skipped, and retried at most this often. */
+const RETRY_AFTER_MS = 1_000;
+/** Part of every entry's dependencies; bumped after an outage, it retires everything cached before. */
+export const EPOCH_TAG = 'epoch';
+
+export interface CachedEntry<T> {
+  value: T;
+  /** The version of each dependency tag when the value was built. */
+  versions: Record<string, string | null>;
+}
+
+class CacheTimeout extends Error {}
+
+/**
+ * The Redis cache behind cache-manager, made safe to depend on: every call is bounded by a short
+ * timeout and failures turn into misses. An outage is logged once, not per request; while it
+ * lasts the cache is bypassed, and when Redis answers again the epoch tag is bumped before anything
+ * is read, since invalidations made during the outage were lost.
+ *
+ * Entries are validated by tag versions rather than deleted: `tagVersions` is read before the
+ * database, and a write sets each tag it affects to a fresh random version, so an entry built from
+ * data older than a write can never match the versions after it.
+ */
+@Injectable()
+export class CacheStore {
+  private readonly logger = new Logger('Cache');
+  private readonly ttlMs: number;
+  private readonly tagTtlMs: number;
+  readonly enabled: boolean;
+  private failingSince?: number;
+  private lastAttempt = 0;
+
+  constructor(
+    @Inject(CACHE_MANAGER) private readonly cache: Cache,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.enabled = config.get('CACHE_ENABLED', { infer: true });
+    this.ttlMs = config.get('CACHE_TTL_SECONDS', { infer: true }) * 1000;
+    // Tags outlive every entry, so that an expired tag can never make an old entry look current.
+    this.tagTtlMs = 2 * this.ttlMs + 60_000;
+    // cache-manager turns failed reads into misses and only reports them as events.
+    for (const event of ['get', 'mget'] as const) {
+      cache.on(event, ({ error }: { error?: unknown }) => {
+        if (error) this.markFailing(error);
+      });
+    }
+  }
+
+  /**
+   * The current version of each tag (null for a tag never bumped) and, unless `skipEntry`, the
+   * entry stored under `key`, in one round trip. Undefined when the cache is unusable.
+   */
+  async lookup<T>(
+    key: string,
+    tags: string[],
+    skipEntry = false,
+  ): Promise<{ versions: Record<string, string | null>; entry?: CachedEntry<T> } | undefined> {
+    const allTags = [EPOCH_TAG, ...tags];
+    const keys = allTags.map(tagKey);
+    if (!skipEntry) keys.push(entryKey(key));
+    const values = await this.call(() => this.cache.mget<unknown>(keys));
+    if (!values) return undefined;
+    const versions = Object.fromEntries(allTags.map((tag, index) => [tag, (values[index] as string | undefined) ?? null]));
+    return { versions, entry: skipEntry ? undefined : (values[allTags.length] as CachedEntry<T> | undefined) };
+  }
+
+  async write<T>(key: string, entry: CachedEntry<T>): Promise<void> {
+    await this.call(() => this.cache.set(entryKey(key), entry, this.ttlMs));
+  }
+
+  /** Retires every entry that depends on any of `tags`. */
+  async bump(tags: string[]): Promise<boolean> {
+    if (!this.enabled || tags.length === 0) return true;
+    const version = randomUUID();
+    const done = await this.call(() =>
+      this.cache.mset(tags.map((tag) => ({ key: tagKey(tag), value: version, ttl: this.tagTtlMs }))),
+    );
+    return done !== undefined;
+  }
+
+  /** Runs a cache call with a deadline; undefined on failure, timeout, or while Redis is down. */
+  private async call<T>(operation: () => Promise<T>): Promise<T | undefined> {
+    if (!this.enabled) return undefined;
+    if (this.failingSince !== undefined) {
+      if (Date.now() - this.lastAttempt < RETRY_AFTER_MS) return undefined;
+      this.lastAttempt = Date.now();
+      if (!(await this.recover())) return undefined;
+    }
+    try {
+      return await withTimeout(operation());
+    } catch (error) {
+      this.markFailing(error);
+      return undefined;
+    }
+  }
+
+  private async recover(): Promise<boolean> {
+    try {
+      await withTimeout(this.cache.set(tagKey(EPOCH_TAG), randomUUID(), this.tagTtlMs));
+    } catch {
+      return false;
+    }
+    this.logger.log(`Redis cache is back after ${Math.round((Date.now() - this.failingSince!) / 1000)} s; earlier entries retired`);
+    this.failingSince = undefined;
+    return true;
+  }
+
+  private markFailing(error: unknown): void {
+    if (this.failingSince !== undefined) return;
+    this.failingSince = Date.now();
+    this.lastAttempt = Date.now();
+    const reason = error instanceof CacheTimeout ? `no answer within ${CALL_TIMEOUT_MS} ms` : String((error as Error)?.message ?? error);
+    this.logger.warn(`Redis cache unavailable (${reason}); serving from PostgreSQL until it answers again`);
+  }
+}
+
+function tagKey(tag: string): string {
+  return `tag:${tag}`;
+}
+
+function entryKey(key: string): string {
+  return `entry:${key}`;
+}
+
+async function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CacheTimeout()), CALL_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,72 @@
+import { Global, Inject, Injectable, Logger, Module, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import Redis from 'ioredis';
+import type { Environment } from '@/config/environment';
+
+/**
+ * Publishes and receives messages between processes (cache invalidations), over two ioredis
+ * connections: a subscribed connection can do nothing else. Publishing fails fast while Redis is
+ * away rather than queueing; subscriptions are restored by ioredis when it comes back.
+ */
+@Injectable()
+export class RedisPubSub implements OnModuleDestroy {
+  private readonly logger = new Logger('RedisPubSub');
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly handlers = new Map<string, Array<(message: string) => void>>();
+  private warned = false;
+
+  constructor(@Inject(ConfigService) config: ConfigService<Environment, true>) {
+    const url = config.get('REDIS_URL', { infer: true });
+    const options = {
+      lazyConnect: false,
+      connectTimeout: 2_000,
+      commandTimeout: 500,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    };
+    this.publisher = new Redis(url, { ...options, enableOfflineQueue: false });
+    this.subscriber = new Redis(url, { ...options, commandTimeout: undefined });
+    for (const connection of [this.publisher, this.subscriber]) {
+      connection.on('error', (error: Error) => this.warnOnce(error));
+      connection.on('ready', () => (this.warned = false));
+    }
+    this.subscriber.on('message', (channel: string, message: string) => {
+      for (const handler of this.handlers.get(channel) ?? []) handler(message);
+    });
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    try {
+      await this.publisher.publish(channel, message);
+    } catch (error) {
+      this.warnOnce(error as Error);
+    }
+  }
+
+  subscribe(channel: string, handler: (message: string) => void): void {
+    const handlers = this.handlers.get(channel) ?? [];
+    handlers.push(handler);
+    this.handlers.set(channel, handlers);
+    if (handlers.length === 1) this.subscriber.subscribe(channel).catch((error: Error) => this.warnOnce(error));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.publisher.disconnect();
+    this.subscriber.disconnect();
+    return Promise.resolve();
+  }
+
+  private warnOnce(error: Error): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.logger.warn(`Redis pub/sub unavailable: ${error.message}`);
+  }
+}
+
+@Global()
+@Module({
+  providers: [RedisPubSub],
+  exports: [RedisPubSub],
+})
+export class RedisModule {}
