@@ -17,7 +17,7 @@ export class Environment {
   PORT = 3000;
 
   @IsString()
-  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// connection string' })
+  @Matches(/^postgres(ql)?:\/\//, { message: '$property must be a postgresql:// connection string' })
   DATABASE_URL: string;
 
   @Type(() => Number)
@@ -32,7 +32,7 @@ export class Environment {
   DATABASE_STATEMENT_TIMEOUT_MS = 10_000;
 
   @IsString()
-  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// connection string' })
+  @Matches(/^rediss?:\/\//, { message: '$property must be a redis:// connection string' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   /** Off for benchmarks and debugging: every read then goes to PostgreSQL. */
@@ -48,7 +48,7 @@ export class Environment {
 
   /** Secret: never logged. */
   @IsString()
-  @MinLength(32, { message: 'must be at least 32 characters long' })
+  @MinLength(32, { message: '$property must be at least 32 characters long' })
   JWT_SECRET: string;
 
   @Type(() => Number)
@@ -64,7 +64,7 @@ export class Environment {
   CORS_ORIGINS: string[] = ['*'];
 
   @IsString()
-  @Matches(/^\d+(b|kb|mb)?$/i, { message: 'must be a size such as 1mb or 500kb' })
+  @Matches(/^\d+(b|kb|mb)?$/i, { message: '$property must be a size such as 1mb or 500kb' })
   BODY_LIMIT = '1mb';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
@@ -86,7 +86,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (errors.length > 0) {
     const problems = errors.map((error) => {
       const missing = error.value === undefined;
-      return missing ? `${error.property} is required` : `${error.property} ${Object.values(error.constraints ?? {})[0]}`;
+      // class-validator's messages already start with the property name.
+      return missing ? `${error.property} is required` : Object.values(error.constraints ?? {})[0];
     });
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')} (see .env.example)`);
   }

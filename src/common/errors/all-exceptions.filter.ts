@@ -12,8 +12,11 @@ interface Translated {
   headers?: Record<string, string>;
 }
 
-/** Prisma error codes meaning the database could not be reached or the pool is exhausted. */
-const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/**
+ * Prisma error codes meaning the database could not be reached, the pool is exhausted, or a
+ * transaction could not start in time (P2028): all transient, so 503 with Retry-After.
+ */
+const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 /** Node/pg error codes for a connection that failed or was lost. */
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
 

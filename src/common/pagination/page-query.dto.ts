@@ -8,11 +8,11 @@ const MAX_OFFSET = 2_147_483_647;
 
 /** `limit` and `offset` query parameters, shared by every paginated list. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: DEFAULT_LIMIT, description: `The numbers of items to return (at most ${MAX_LIMIT}; larger values are capped).` })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: DEFAULT_LIMIT, description: `The numbers of items to return (at most ${MAX_LIMIT}; larger values are capped).` })
   @OptionalQueryInteger(1, MAX_OFFSET)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'The number of items to skip before starting to collect the result set.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'The number of items to skip before starting to collect the result set.' })
   @OptionalQueryInteger(0, MAX_OFFSET)
   offset?: number;
 }

@@ -6,7 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { Environment } from '@/config/environment';
 
 /** A cache call that has not answered by then is treated as a miss: Redis must never slow the API. */
-const CALL_TIMEOUT_MS = 150;
+const CALL_TIMEOUT_MS = 250;
+/**
+ * Failed reads in a row that mean an outage. One late answer is not one: under heavy load the
+ * event loop itself can make a healthy Redis look slow.
+ */
+const FAILURES_FOR_OUTAGE = 3;
 /** While Redis is failing, the cache is skipped, and retried at most this often. */
 const RETRY_AFTER_MS = 1_000;
 /** Part of every entry's dependencies; bumped after an outage, it retires everything cached before. */
@@ -37,6 +42,7 @@ export class CacheStore {
   private readonly tagTtlMs: number;
   readonly enabled: boolean;
   private failingSince?: number;
+  private failuresInARow = 0;
   private lastAttempt = 0;
 
   constructor(
@@ -50,7 +56,7 @@ export class CacheStore {
     // cache-manager turns failed reads into misses and only reports them as events.
     for (const event of ['get', 'mget'] as const) {
       cache.on(event, ({ error }: { error?: unknown }) => {
-        if (error) this.markFailing(error);
+        if (error) this.readFailed(error);
       });
     }
   }
@@ -81,14 +87,19 @@ export class CacheStore {
   async bump(tags: string[]): Promise<boolean> {
     if (!this.enabled || tags.length === 0) return true;
     const version = randomUUID();
-    const done = await this.call(() =>
-      this.cache.mset(tags.map((tag) => ({ key: tagKey(tag), value: version, ttl: this.tagTtlMs }))),
+    const done = await this.call(
+      () => this.cache.mset(tags.map((tag) => ({ key: tagKey(tag), value: version, ttl: this.tagTtlMs }))),
+      'invalidation',
     );
     return done !== undefined;
   }
 
-  /** Runs a cache call with a deadline; undefined on failure, timeout, or while Redis is down. */
-  private async call<T>(operation: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * Runs a cache call with a deadline; undefined on failure, timeout, or while Redis is down.
+   * A failed invalidation starts an outage at once: entries it should have retired may still be
+   * in Redis, and only the epoch bump on recovery retires them.
+   */
+  private async call<T>(operation: () => Promise<T>, kind: 'best-effort' | 'invalidation' = 'best-effort'): Promise<T | undefined> {
     if (!this.enabled) return undefined;
     if (this.failingSince !== undefined) {
       if (Date.now() - this.lastAttempt < RETRY_AFTER_MS) return undefined;
@@ -96,11 +107,19 @@ export class CacheStore {
       if (!(await this.recover())) return undefined;
     }
     try {
-      return await withTimeout(operation());
+      const result = await withTimeout(operation());
+      this.failuresInARow = 0;
+      return result;
     } catch (error) {
-      this.markFailing(error);
+      if (kind === 'invalidation') this.markFailing(error);
+      else this.readFailed(error);
       return undefined;
     }
+  }
+
+  private readFailed(error: unknown): void {
+    this.failuresInARow += 1;
+    if (this.failuresInARow >= FAILURES_FOR_OUTAGE) this.markFailing(error);
   }
 
   private async recover(): Promise<boolean> {
@@ -111,6 +130,7 @@ export class CacheStore {
     }
     this.logger.log(`Redis cache is back after ${Math.round((Date.now() - this.failingSince!) / 1000)} s; earlier entries retired`);
     this.failingSince = undefined;
+    this.failuresInARow = 0;
     return true;
   }
 

@@ -95,14 +95,16 @@ export class ArticlesRepository {
     return new Set(rows.map((row) => row.articleId));
   }
 
-  /** Of `slugs`, the ones `userId` has favorited: one indexed query. */
+  /**
+   * Of `slugs`, the ones `userId` has favorited: one indexed query. Raw SQL because it runs on
+   * every signed-in cache hit, where Prisma's two-step relation filter would double the cost.
+   */
   async favoritedSlugs(userId: number, slugs: string[]): Promise<Set<string>> {
     if (slugs.length === 0) return new Set();
-    const rows = await this.prisma.favorite.findMany({
-      where: { userId, article: { slug: { in: slugs } } },
-      select: { article: { select: { slug: true } } },
-    });
-    return new Set(rows.map((row) => row.article.slug));
+    const rows = await this.prisma.$queryRaw<Array<{ slug: string }>>`
+      SELECT a.slug FROM favorites f JOIN articles a ON a.id = f.article_id
+      WHERE f.user_id = ${userId} AND a.slug = ANY(${slugs}::text[])`;
+    return new Set(rows.map((row) => row.slug));
   }
 
   /** Adds the favorite and bumps the counter together; a second favorite changes nothing. */

@@ -33,14 +33,13 @@ export class ProfilesRepository {
     return new Set(rows.map((row) => row.followedId));
   }
 
-  /** Of `usernames`, the ones `followerId` follows: one indexed query. */
+  /** Of `usernames`, the ones `followerId` follows: one indexed query (raw: it runs on every signed-in cache hit). */
   async followedUsernames(followerId: number, usernames: string[]): Promise<Set<string>> {
     if (usernames.length === 0) return new Set();
-    const rows = await this.prisma.follow.findMany({
-      where: { followerId, followed: { username: { in: [...new Set(usernames)] } } },
-      select: { followed: { select: { username: true } } },
-    });
-    return new Set(rows.map((row) => row.followed.username));
+    const rows = await this.prisma.$queryRaw<Array<{ username: string }>>`
+      SELECT u.username FROM follows f JOIN users u ON u.id = f.followed_id
+      WHERE f.follower_id = ${followerId} AND u.username = ANY(${[...new Set(usernames)]}::text[])`;
+    return new Set(rows.map((row) => row.username));
   }
 
   async follow(followerId: number, followedId: number): Promise<void> {
