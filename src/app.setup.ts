@@ -1,8 +1,10 @@
 import { ConfigService } from '@nestjs/config';
+import type { NextFunction, Request, Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Environment } from '@/config/environment';
 import { AllExceptionsFilter } from '@/common/errors/all-exceptions.filter';
+import { errorBody } from '@/common/errors/error-body';
 import { createValidationPipe } from '@/common/validation/validation.pipe';
 
 export const API_PREFIX = 'api';
@@ -16,6 +18,15 @@ export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   app.setGlobalPrefix(API_PREFIX);
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT', { infer: true }) });
+  // No slug or username can hold a NUL character (PostgreSQL text cannot), so such a path names
+  // nothing; answering here keeps it from reaching the database as an error.
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    if (/%00/.test(request.path)) {
+      response.status(404).json(errorBody('resource', 'not found'));
+      return;
+    }
+    next();
+  });
   const origins = config.get('CORS_ORIGINS', { infer: true });
   app.enableCors({
     origin: origins.includes('*') ? true : origins,

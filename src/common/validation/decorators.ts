@@ -9,6 +9,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  ValidateBy,
   Max,
   MaxLength,
   Min,
@@ -16,6 +17,17 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { Messages } from './messages';
+
+/** PostgreSQL text cannot hold NUL characters; refusing them here keeps them from becoming a 500. */
+const NUL = String.fromCharCode(0);
+const noNul = (options?: { each: boolean }): PropertyDecorator =>
+  ValidateBy(
+    { name: 'noNulCharacters', validator: { validate: (value: unknown) => typeof value !== 'string' || !value.includes(NUL) } },
+    { ...options, message: Messages.nulCharacter },
+  );
+
+/** Refuses strings holding NUL characters. */
+export const NoNulCharacters = (): PropertyDecorator => noNul();
 
 const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
@@ -27,6 +39,18 @@ export function RequiredText(max: number): PropertyDecorator {
     IsString({ message: Messages.notString }),
     IsNotEmpty({ message: Messages.blank }),
     MaxLength(max, { message: Messages.tooLong(max) }),
+    noNul(),
+  );
+}
+
+/**
+ * A field that may be left out; when present (even as `null`) it must be valid. `IsOptional`
+ * would also let `null` through, which for these fields means nothing sensible.
+ */
+export function Omittable(): PropertyDecorator {
+  return applyDecorators(
+    ValidateIf((_object, value) => value !== undefined),
+    IsDefined({ message: Messages.blank }),
   );
 }
 
@@ -34,10 +58,11 @@ export function RequiredText(max: number): PropertyDecorator {
 export function OptionalText(max: number): PropertyDecorator {
   return applyDecorators(
     trim,
-    IsOptional(),
+    Omittable(),
     IsString({ message: Messages.notString }),
     IsNotEmpty({ message: Messages.blank }),
     MaxLength(max, { message: Messages.tooLong(max) }),
+    noNul(),
   );
 }
 
@@ -48,12 +73,13 @@ export function NullableText(max: number): PropertyDecorator {
     ValidateIf((_object, value) => value !== null && value !== undefined),
     IsString({ message: Messages.notStringOrNull }),
     MaxLength(max, { message: Messages.tooLong(max) }),
+    noNul(),
   );
 }
 
 /** An optional query-string value: one string (not repeated), at most `max` characters. */
 export function OptionalQueryText(max: number): PropertyDecorator {
-  return applyDecorators(IsOptional(), IsString({ message: Messages.notString }), MaxLength(max, { message: Messages.tooLong(max) }));
+  return applyDecorators(IsOptional(), IsString({ message: Messages.notString }), MaxLength(max, { message: Messages.tooLong(max) }), noNul());
 }
 
 /**
@@ -82,6 +108,7 @@ export function OptionalTextList(maxItems: number, maxLength: number): PropertyD
     IsString({ each: true, message: Messages.notString }),
     IsNotEmpty({ each: true, message: Messages.blank }),
     MaxLength(maxLength, { each: true, message: Messages.tooLong(maxLength) }),
+    noNul({ each: true }),
   );
 }
 

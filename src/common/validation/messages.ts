@@ -9,6 +9,7 @@ export const Messages = {
   invalidEmail: 'is invalid',
   tooLong: (max: number) => `is too long (maximum is ${max} characters)`,
   notObject: 'must be an object',
+  nulCharacter: 'must not contain NUL characters',
   notArray: 'must be an array',
   notInteger: 'must be an integer',
   min: (min: number) => `must be greater than or equal to ${min}`,

@@ -111,14 +111,15 @@ export class ArticlesRepository {
   async favorite(userId: number, articleId: number): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const { count } = await tx.favorite.createMany({ data: [{ userId, articleId }], skipDuplicates: true });
-      if (count > 0) await tx.article.update({ where: { id: articleId }, data: { favoritesCount: { increment: 1 } } });
+      // Raw SQL: a favorite is not an edit, and Prisma's update would bump `updatedAt`.
+      if (count > 0) await tx.$executeRaw`UPDATE articles SET favorites_count = favorites_count + 1 WHERE id = ${articleId}`;
     });
   }
 
   async unfavorite(userId: number, articleId: number): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const { count } = await tx.favorite.deleteMany({ where: { userId, articleId } });
-      if (count > 0) await tx.article.update({ where: { id: articleId }, data: { favoritesCount: { decrement: 1 } } });
+      if (count > 0) await tx.$executeRaw`UPDATE articles SET favorites_count = favorites_count - 1 WHERE id = ${articleId}`;
     });
   }
 }

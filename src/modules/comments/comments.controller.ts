@@ -5,7 +5,7 @@ import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
 import { CacheResponse } from '@/infra/cache/cache-policy';
 import { CacheTags } from '@/infra/cache/cache-tags';
-import { CommentIdPipe } from './comment-id.pipe';
+import { parseCommentId } from './comment-id';
 import { CommentsViewerOverlay } from './comments-viewer.overlay';
 import { CommentsService } from './comments.service';
 import { MultipleCommentsResponseDto, NewCommentRequestDto, SingleCommentResponseDto } from './dto/comment.dto';
@@ -47,7 +47,7 @@ export class CommentsController {
   @ApiParam({ name: 'id', type: 'integer', description: 'ID of the comment you want to delete' })
   @ApiNoContentResponse({ description: 'No content' })
   @ApiErrorResponses(403, 404, 422)
-  delete(@CurrentUser() viewer: Viewer, @Param('slug') slug: string, @Param('id', CommentIdPipe) id: number): Promise<void> {
-    return this.comments.delete(viewer, slug, id);
+  delete(@CurrentUser() viewer: Viewer, @Param('slug') slug: string, @Param('id') id: string): Promise<void> {
+    return this.comments.delete(viewer, slug, parseCommentId(id));
   }
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDefined, IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { Envelope, NullableText, RequiredText } from '@/common/validation/decorators';
+import { IsDefined, IsEmail, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { Envelope, NoNulCharacters, NullableText, Omittable, OptionalText, RequiredText } from '@/common/validation/decorators';
 import { Messages } from '@/common/validation/messages';
 
 export const USERNAME_MAX = 40;
@@ -22,7 +22,7 @@ const normaliseEmail = Transform(({ value }: { value: unknown }) =>
 function Email(required: boolean): PropertyDecorator {
   return (target, key) => {
     normaliseEmail(target, key);
-    (required ? IsDefined({ message: Messages.blank }) : IsOptional())(target, key);
+    (required ? IsDefined({ message: Messages.blank }) : Omittable())(target, key);
     IsString({ message: Messages.notString })(target, key);
     IsNotEmpty({ message: Messages.blank })(target, key);
     MaxLength(EMAIL_MAX, { message: Messages.tooLong(EMAIL_MAX) })(target, key);
@@ -32,23 +32,17 @@ function Email(required: boolean): PropertyDecorator {
 
 function Password(required: boolean): PropertyDecorator {
   return (target, key) => {
-    (required ? IsDefined({ message: Messages.blank }) : IsOptional())(target, key);
+    (required ? IsDefined({ message: Messages.blank }) : Omittable())(target, key);
     IsString({ message: Messages.notString })(target, key);
     IsNotEmpty({ message: Messages.blank })(target, key);
     MaxLength(PASSWORD_MAX, { message: Messages.tooLong(PASSWORD_MAX) })(target, key);
+    NoNulCharacters()(target, key);
   };
 }
 
 function Username(required: boolean): PropertyDecorator {
   return (target, key) => {
-    if (required) RequiredText(USERNAME_MAX)(target, key);
-    else {
-      Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))(target, key);
-      IsOptional()(target, key);
-      IsString({ message: Messages.notString })(target, key);
-      IsNotEmpty({ message: Messages.blank })(target, key);
-      MaxLength(USERNAME_MAX, { message: Messages.tooLong(USERNAME_MAX) })(target, key);
-    }
+    (required ? RequiredText(USERNAME_MAX) : OptionalText(USERNAME_MAX))(target, key);
     Matches(USERNAME_PATTERN, { message: USERNAME_RULE })(target, key);
   };
 }
