@@ -56,6 +56,15 @@ const RUNTIME_INPUTS = {
 // Production packages whose optional dependencies `npm ci --omit=optional` may leave out.
 const OPTIONAL_PACKAGES_NOT_NEEDED = {
   'pg-cloudflare': 'used by pg on Cloudflare Workers only',
+  // BullMQ's msgpackr uses these native decoders when present and pure JavaScript otherwise.
+  'msgpackr-extract': 'a speed-up for msgpackr (BullMQ); it falls back to JavaScript',
+  'node-gyp-build-optional-packages': 'loader of msgpackr-extract only',
+  '@msgpackr-extract/msgpackr-extract-darwin-arm64': 'msgpackr-extract binary, see msgpackr-extract',
+  '@msgpackr-extract/msgpackr-extract-darwin-x64': 'msgpackr-extract binary, see msgpackr-extract',
+  '@msgpackr-extract/msgpackr-extract-linux-arm': 'msgpackr-extract binary, see msgpackr-extract',
+  '@msgpackr-extract/msgpackr-extract-linux-arm64': 'msgpackr-extract binary, see msgpackr-extract',
+  '@msgpackr-extract/msgpackr-extract-linux-x64': 'msgpackr-extract binary, see msgpackr-extract',
+  '@msgpackr-extract/msgpackr-extract-win32-x64': 'msgpackr-extract binary, see msgpackr-extract',
 };
 
 // Packages whose install scripts `npm ci --ignore-scripts` may skip, and why that is safe.
@@ -66,6 +75,7 @@ const INSTALL_SCRIPTS_NOT_NEEDED = {
   prisma: 'checks the Node version only',
   '@prisma/engines': 'downloads native engines the project does not use (scripts/prisma-*.mjs)',
   '@parcel/watcher': 'file watching for `nest start --watch`, not used by `nest build`',
+  'msgpackr-extract': 'builds an optional native speed-up for msgpackr (BullMQ), which works without it',
 };
 
 // Where `.env.example` marks a setting as having no default.

@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '@/common/auth/auth.module';
 import { ConfigModule } from '@/config/config.module';
 import { CacheModule } from '@/infra/cache/cache.module';
+import { OutboxModule } from '@/infra/outbox/outbox.module';
 import { PrismaModule } from '@/infra/prisma/prisma.module';
+import { QueueModule } from '@/infra/queue/queue.module';
 import { RedisModule } from '@/infra/redis/redis.module';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { CommentsModule } from '@/modules/comments/comments.module';
@@ -16,6 +18,8 @@ import { UsersModule } from '@/modules/users/users.module';
     PrismaModule,
     RedisModule,
     CacheModule,
+    QueueModule,
+    OutboxModule,
     AuthModule,
     UsersModule,
     ProfilesModule,

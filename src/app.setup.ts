@@ -6,6 +6,7 @@ import type { Environment } from '@/config/environment';
 import { AllExceptionsFilter } from '@/common/errors/all-exceptions.filter';
 import { errorBody } from '@/common/errors/error-body';
 import { createValidationPipe } from '@/common/validation/validation.pipe';
+import { mountQueueDashboard } from '@/infra/queue/queue-dashboard';
 
 export const API_PREFIX = 'api';
 
@@ -37,6 +38,7 @@ export function configureApp(app: NestExpressApplication): void {
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
+  mountQueueDashboard(app);
   setUpSwagger(app);
 }
 

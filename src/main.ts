@@ -1,34 +1,9 @@
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { ConfigurationError, Environment, validateEnvironment } from './config/environment';
-
-const NEST_LOG_LEVELS: Record<string, LogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
-
-/** Reads `.env` (when present) and validates the environment; a bad one ends the process in one line. */
-export function loadEnvironmentOrExit(): Environment {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  try {
-    return validateEnvironment(process.env);
-  } catch (error) {
-    if (error instanceof ConfigurationError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
+import { loadEnvironmentOrExit, NEST_LOG_LEVELS } from './bootstrap';
 
 async function bootstrap(): Promise<void> {
   const environment = loadEnvironmentOrExit();

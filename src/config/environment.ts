@@ -70,6 +70,63 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
   LOG_LEVEL = 'info';
 
+  /**
+   * SMTP server for outgoing mail, e.g. `smtp://user:pass@mail.example.com:587` or `smtps://...`.
+   * Unset: mail is written as .eml files to MAIL_DIR. Secret (may hold a password): never logged.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^smtps?:\/\//, { message: '$property must be an smtp:// or smtps:// URL' })
+  MAIL_URL?: string;
+
+  /** Sender of every notification mail. */
+  @IsString()
+  MAIL_FROM = 'Conduit <no-reply@conduit.local>';
+
+  /** Folder for the .eml files when MAIL_URL is unset (created if missing). */
+  @IsString()
+  MAIL_DIR = 'var/mail';
+
+  /** The frontend's address: links in mails point there. */
+  @IsString()
+  @Matches(/^https?:\/\//, { message: '$property must be an http:// or https:// URL' })
+  APP_URL = 'http://localhost:4200';
+
+  /** Attempts of a background job before it lands in the failed set. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  JOB_ATTEMPTS = 5;
+
+  /** First retry delay of a failed job; each further retry waits twice as long. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  JOB_BACKOFF_MS = 2_000;
+
+  /** How often the worker's relay looks for new outbox events. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  OUTBOX_POLL_MS = 500;
+
+  /** An event handed to the queue but not completed after this long is handed over again. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  OUTBOX_REDISPATCH_SECONDS = 120;
+
+  /** When the daily digest goes out (cron, server time). */
+  @IsString()
+  DIGEST_CRON = '0 7 * * *';
+
+  /** Comma-separated emails of the administrators (queue dashboard at /admin/queues). */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.split(',').map((email) => email.trim().toLowerCase()).filter(Boolean) : value,
+  )
+  @IsString({ each: true })
+  ADMIN_EMAILS: string[] = [];
+
   @IsOptional()
   @IsString()
   APP_VERSION?: string;

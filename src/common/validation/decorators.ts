@@ -10,6 +10,7 @@ import {
   IsOptional,
   IsString,
   ValidateBy,
+  isISO8601,
   Max,
   MaxLength,
   Min,
@@ -93,6 +94,23 @@ export function OptionalQueryInteger(min: number, max: number): PropertyDecorato
     IsInt({ message: Messages.notInteger }),
     Min(min, { message: Messages.min(min) }),
     Max(max, { message: `must be less than or equal to ${max}` }),
+  );
+}
+
+/** An optional ISO 8601 date-time that must lie in the future. */
+export function OptionalFutureDate(): PropertyDecorator {
+  return applyDecorators(
+    Omittable(),
+    ValidateBy(
+      {
+        name: 'futureDate',
+        validator: {
+          validate: (value: unknown) =>
+            typeof value === 'string' && isISO8601(value, { strict: true }) && new Date(value).getTime() > Date.now(),
+        },
+      },
+      { message: Messages.notFutureDate },
+    ),
   );
 }
 

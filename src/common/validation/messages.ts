@@ -9,6 +9,8 @@ export const Messages = {
   invalidEmail: 'is invalid',
   tooLong: (max: number) => `is too long (maximum is ${max} characters)`,
   notObject: 'must be an object',
+  notBoolean: 'must be true or false',
+  notFutureDate: 'must be an ISO 8601 date in the future',
   nulCharacter: 'must not contain NUL characters',
   notArray: 'must be an array',
   notInteger: 'must be an integer',

@@ -43,6 +43,8 @@ export class CacheStore {
   readonly enabled: boolean;
   private failingSince?: number;
   private failuresInARow = 0;
+  /** Reads that cache-manager answered with misses because Redis failed (it only tells by an event). */
+  private failedReadEvents = 0;
   private lastAttempt = 0;
 
   constructor(
@@ -56,7 +58,7 @@ export class CacheStore {
     // cache-manager turns failed reads into misses and only reports them as events.
     for (const event of ['get', 'mget'] as const) {
       cache.on(event, ({ error }: { error?: unknown }) => {
-        if (error) this.readFailed(error);
+        if (error) this.failedReadEvents += 1;
       });
     }
   }
@@ -102,12 +104,16 @@ export class CacheStore {
   private async call<T>(operation: () => Promise<T>, kind: 'best-effort' | 'invalidation' = 'best-effort'): Promise<T | undefined> {
     if (!this.enabled) return undefined;
     if (this.failingSince !== undefined) {
-      if (Date.now() - this.lastAttempt < RETRY_AFTER_MS) return undefined;
+      // An invalidation never waits for the retry window: the write it follows must not stay hidden.
+      if (kind !== 'invalidation' && Date.now() - this.lastAttempt < RETRY_AFTER_MS) return undefined;
       this.lastAttempt = Date.now();
       if (!(await this.recover())) return undefined;
     }
     try {
+      const failedBefore = this.failedReadEvents;
       const result = await withTimeout(operation());
+      // A read that "succeeded" with misses because Redis failed must not be taken for an answer.
+      if (this.failedReadEvents !== failedBefore) throw new Error('Redis read failed');
       this.failuresInARow = 0;
       return result;
     } catch (error) {

@@ -35,7 +35,11 @@ import { ResponseCacheInterceptor } from './response-cache.interceptor';
       }),
     }),
   ],
-  providers: [CacheStore, CacheInvalidator, ResponseCacheInterceptor, { provide: LocalEntries, useValue: new LocalEntries() }],
+  providers: [CacheStore, CacheInvalidator, ResponseCacheInterceptor, {
+      provide: LocalEntries,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) => new LocalEntries(config.get('CACHE_TTL_SECONDS', { infer: true }) * 1000),
+    }],
   exports: [CacheInvalidator, CacheStore, ResponseCacheInterceptor, LocalEntries],
 })
 export class CacheModule {}

@@ -8,11 +8,18 @@ const MAX_ENTRIES = 1_000;
  * read; the invalidation messages from other replicas only free memory early.
  */
 export class LocalEntries {
-  private readonly entries = new Map<string, { entry: CachedEntry<unknown>; tags: string[] }>();
+  private readonly entries = new Map<string, { entry: CachedEntry<unknown>; tags: string[]; expiresAt: number }>();
+
+  /** `ttlMs` bounds a local copy's life exactly as CACHE_TTL_SECONDS bounds the Redis entry's. */
+  constructor(private readonly ttlMs = Number.POSITIVE_INFINITY) {}
 
   get<T>(key: string): CachedEntry<T> | undefined {
     const found = this.entries.get(key);
     if (!found) return undefined;
+    if (found.expiresAt <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
     // Re-insert to keep the map in least-recently-used order.
     this.entries.delete(key);
     this.entries.set(key, found);
@@ -21,7 +28,7 @@ export class LocalEntries {
 
   set(key: string, entry: CachedEntry<unknown>, tags: string[]): void {
     this.entries.delete(key);
-    this.entries.set(key, { entry, tags });
+    this.entries.set(key, { entry, tags, expiresAt: Date.now() + this.ttlMs });
     if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
   }
 

@@ -3,6 +3,7 @@ import { ModuleRef, Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { lastValueFrom, Observable, of } from 'rxjs';
 import type { AuthenticatedRequest } from '@/common/auth/auth.decorators';
+import { DomainError } from '@/common/errors/domain-error';
 import { CACHE_POLICY, CachePolicy, ViewerOverlay } from './cache-policy';
 import { CachedEntry, CacheStore } from './cache-store.service';
 import { LocalEntries } from './local-entries';
@@ -27,12 +28,13 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const response = context.switchToHttp().getResponse<Response>();
     const policy = this.reflector.get<CachePolicy | undefined>(CACHE_POLICY, context.getHandler());
-    if (!policy || request.method !== 'GET') return next.handle();
+    if (!policy) return next.handle();
 
     // Shared caches may keep anonymous answers (revalidating each time), never personal ones.
-    response.setHeader('Vary', 'Authorization');
+    // `vary` appends, keeping the `Origin` that CORS added.
+    response.vary('Authorization');
     response.setHeader('Cache-Control', request.viewer ? 'private, no-cache' : 'public, no-cache');
-    if (!this.store.enabled) return next.handle();
+    if (!this.store.enabled || request.method !== 'GET') return next.handle();
 
     const key = `${policy.name}:${canonicalUrl(request.originalUrl)}`;
     const tags = policy.tags(request);
@@ -46,7 +48,10 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       body = entry.value;
       if (!localEntry) this.local.set(key, entry, tags);
     } else {
-      body = await this.buildForAnonymous(request, next);
+      const anonymous = await this.buildForAnonymous(request, next);
+      // Hidden from everyone but the viewer (a scheduled article seen by its author): not shared, not cached.
+      if (anonymous === HIDDEN_FROM_ANONYMOUS) return next.handle();
+      body = anonymous;
       const fresh: CachedEntry<unknown> = { value: body, versions: found.versions };
       this.local.set(key, fresh, tags);
       await this.store.write(key, fresh);
@@ -63,11 +68,16 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     request.viewer = undefined;
     try {
       return await lastValueFrom(next.handle());
+    } catch (error) {
+      if (viewer && error instanceof DomainError && error.status === 404) return HIDDEN_FROM_ANONYMOUS;
+      throw error;
     } finally {
       request.viewer = viewer;
     }
   }
 }
+
+const HIDDEN_FROM_ANONYMOUS = Symbol('hidden from anonymous viewers');
 
 /** The same query in any parameter order is the same entry. */
 function canonicalUrl(url: string): string {

@@ -1,9 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { PrismaService } from './prisma.service';
+import { TransactionRunner } from './transaction-runner';
 
 @Global()
 @Module({
-  providers: [PrismaService],
-  exports: [PrismaService],
+  providers: [PrismaService, TransactionRunner],
+  exports: [PrismaService, TransactionRunner],
 })
 export class PrismaModule {}

@@ -10,6 +10,8 @@ const row: ArticleRow = {
   createdAt: new Date('2026-01-02T03:04:05.678Z'),
   updatedAt: new Date('2026-01-03T03:04:05.678Z'),
   favoritesCount: 3,
+  publishedAt: new Date('2026-01-02T03:04:05.678Z'),
+  publishAt: null,
   author: { id: 2, username: 'jake', bio: null, image: 'https://example.com/jake.png' },
   tags: [{ tag: { name: 'training' } }, { tag: { name: 'dragons' } }, { tag: { name: 'angular' } }],
 };

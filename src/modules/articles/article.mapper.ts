@@ -20,6 +20,8 @@ export function toArticleListItem(row: ArticleListRow, context: ArticleViewerCon
     favorited: context.favorited.has(row.id),
     favoritesCount: row.favoritesCount,
     author: context.authors.get(row.author.id) ?? toProfile(row.author, false),
+    // Conduit extension: a scheduled article (seen only by its author) says when it will appear.
+    ...(row.publishedAt === null && row.publishAt && { publishAt: row.publishAt.toISOString() }),
   };
 }
 

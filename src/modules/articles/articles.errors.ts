@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, NotFoundError } from '@/common/errors/domain-error';
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '@/common/errors/domain-error';
 
 export class ArticleNotFound extends NotFoundError {
   constructor() {
@@ -16,5 +16,12 @@ export class NotArticleAuthor extends ForbiddenError {
 export class TitleTaken extends ConflictError {
   constructor() {
     super('title');
+  }
+}
+
+/** Only an article that is not published yet can be (re)scheduled. */
+export class AlreadyPublished extends InvalidError {
+  constructor() {
+    super('publishAt', 'cannot be set: the article is already published');
   }
 }

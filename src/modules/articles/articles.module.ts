@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { NotificationsModule } from '@/modules/notifications/notifications.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
 import { TagsModule } from '@/modules/tags/tags.module';
 import { ArticlesViewerOverlay } from './articles-viewer.overlay';
@@ -7,7 +8,7 @@ import { ArticlesRepository } from './articles.repository';
 import { ArticlesService } from './articles.service';
 
 @Module({
-  imports: [ProfilesModule, TagsModule],
+  imports: [ProfilesModule, TagsModule, NotificationsModule],
   controllers: [ArticlesController],
   providers: [ArticlesService, ArticlesRepository, ArticlesViewerOverlay],
   exports: [ArticlesService],

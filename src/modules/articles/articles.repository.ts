@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@/generated/prisma/client';
+import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import type { Page } from '@/common/pagination/page-query.dto';
 import { PUBLIC_USER_SELECT } from '@/modules/profiles/profiles.repository';
@@ -13,6 +14,8 @@ export const ARTICLE_LIST_SELECT = {
   createdAt: true,
   updatedAt: true,
   favoritesCount: true,
+  publishedAt: true,
+  publishAt: true,
   author: { select: PUBLIC_USER_SELECT },
   tags: { select: { tag: { select: { name: true } } } },
 } satisfies Prisma.ArticleSelect;
@@ -36,9 +39,11 @@ export interface ArticleContent {
   slug?: string;
   description?: string;
   body?: string;
+  publishAt?: Date;
 }
 
-const NEWEST_FIRST = [{ createdAt: 'desc' }, { id: 'desc' }] satisfies Prisma.ArticleOrderByWithRelationInput[];
+/** Most recently published first; the indexes on (published_at, id) serve every list. */
+const NEWEST_FIRST = [{ publishedAt: 'desc' }, { id: 'desc' }] satisfies Prisma.ArticleOrderByWithRelationInput[];
 
 @Injectable()
 export class ArticlesRepository {
@@ -58,20 +63,38 @@ export class ArticlesRepository {
     return this.prisma.article.findUnique({ where: { slug }, select: ARTICLE_SELECT });
   }
 
-  findOwnership(slug: string): Promise<{ id: number; authorId: number } | null> {
-    return this.prisma.article.findUnique({ where: { slug }, select: { id: true, authorId: true } });
+  findOwnership(slug: string): Promise<{ id: number; authorId: number; publishedAt: Date | null } | null> {
+    return this.prisma.article.findUnique({ where: { slug }, select: { id: true, authorId: true, publishedAt: true } });
   }
 
-  create(authorId: number, content: Required<ArticleContent>, tagIds: number[]): Promise<ArticleRow> {
-    return this.prisma.article.create({
-      data: { ...content, authorId, tags: { create: tagIds.map((tagId) => ({ tagId })) } },
+  /** A new article, published now, or scheduled when `publishAt` is given. */
+  create(authorId: number, content: Required<Omit<ArticleContent, 'publishAt'>>, tagIds: number[], publishAt: Date | undefined, db: Db = this.prisma): Promise<ArticleRow> {
+    return db.article.create({
+      data: {
+        ...content,
+        authorId,
+        ...(publishAt ? { publishAt } : { publishedAt: new Date() }),
+        tags: { create: tagIds.map((tagId) => ({ tagId })) },
+      },
       select: ARTICLE_SELECT,
     });
   }
 
+  /**
+   * Publishes a scheduled article whose time has come; undefined when it was already published,
+   * rescheduled to later, or deleted, so that a stale or repeated job changes nothing.
+   */
+  async publishDue(id: number, db: Db = this.prisma): Promise<{ slug: string } | undefined> {
+    const rows = await db.$queryRaw<Array<{ slug: string }>>`
+      UPDATE articles SET published_at = now()
+      WHERE id = ${id} AND published_at IS NULL AND publish_at <= now()
+      RETURNING slug`;
+    return rows[0];
+  }
+
   /** Changes the content and, when `tagIds` is given, replaces the tags, in one transaction. */
-  update(id: number, content: ArticleContent, tagIds?: number[]): Promise<ArticleRow> {
-    return this.prisma.article.update({
+  update(id: number, content: ArticleContent, tagIds?: number[], db: Db = this.prisma): Promise<ArticleRow> {
+    return db.article.update({
       where: { id },
       data: {
         ...content,
@@ -125,7 +148,8 @@ export class ArticlesRepository {
 }
 
 function toWhere(filter: ArticleFilter): Prisma.ArticleWhereInput {
-  const where: Prisma.ArticleWhereInput = {};
+  // Lists show published articles only; a scheduled one is visible to its author by slug.
+  const where: Prisma.ArticleWhereInput = { publishedAt: { not: null } };
   if (filter.authorId !== undefined) where.authorId = filter.authorId;
   if (filter.tagId !== undefined) where.tags = { some: { tagId: filter.tagId } };
   if (filter.favoritedById !== undefined) where.favorites = { some: { userId: filter.favoritedById } };

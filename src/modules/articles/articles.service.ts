@@ -3,12 +3,17 @@ import type { Viewer } from '@/common/auth/viewer';
 import { Page } from '@/common/pagination/page-query.dto';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
 import { CacheTags } from '@/infra/cache/cache-tags';
+import { OutboxService } from '@/infra/outbox/outbox.service';
+import type { Db } from '@/infra/prisma/db';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
+import { TransactionRunner } from '@/infra/prisma/transaction-runner';
+import { QUEUES } from '@/infra/queue/queues';
+import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { TagsService } from '@/modules/tags/tags.service';
 import { ArticleViewerContext, toArticle, toArticleListItem } from './article.mapper';
 import { ArticleContent, ArticleFilter, ArticleListRow, ArticleRow, ArticlesRepository } from './articles.repository';
-import { ArticleNotFound, NotArticleAuthor, TitleTaken } from './articles.errors';
+import { AlreadyPublished, ArticleNotFound, NotArticleAuthor, TitleTaken } from './articles.errors';
 import type { NewArticleDto, UpdateArticleDto } from './dto/article-requests.dto';
 import type { MultipleArticlesResponseDto, SingleArticleResponseDto } from './dto/article-response.dto';
 import { slugify } from './slug';
@@ -26,6 +31,9 @@ export class ArticlesService {
     private readonly profiles: ProfilesService,
     private readonly tags: TagsService,
     private readonly cache: CacheInvalidator,
+    private readonly transaction: TransactionRunner,
+    private readonly notifications: NotificationsService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async list(filter: ArticleListFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
@@ -39,25 +47,45 @@ export class ArticlesService {
   }
 
   async get(slug: string, viewer?: Viewer): Promise<SingleArticleResponseDto> {
-    return this.single(await this.require(slug), viewer);
+    return this.single(await this.require(slug, viewer), viewer);
   }
 
+  /**
+   * A new article. Published at once, its author's followers are mailed; with `publishAt`, it
+   * stays visible to its author only, and an outbox event due at that time publishes it.
+   */
   async create(viewer: Viewer, input: NewArticleDto): Promise<SingleArticleResponseDto> {
     const tagIds = await this.tags.ensure(distinct(input.tagList ?? []));
     const content = { title: input.title, slug: slugify(input.title), description: input.description, body: input.body };
-    const row = await this.withUniqueTitle(() => this.articles.create(viewer.id, content, tagIds));
+    const publishAt = input.publishAt ? new Date(input.publishAt) : undefined;
+    const row = await this.withUniqueTitle(() =>
+      this.transaction.run(async (db) => {
+        const created = await this.articles.create(viewer.id, content, tagIds, publishAt, db);
+        if (publishAt) await this.schedulePublication(db, created.id, publishAt);
+        else await this.notifications.articlePublished(db, created.id);
+        return created;
+      }),
+    );
     await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(row.slug));
     return this.single(row, viewer);
   }
 
   async update(viewer: Viewer, slug: string, input: UpdateArticleDto): Promise<SingleArticleResponseDto> {
     const article = await this.requireOwned(viewer, slug);
+    if (input.publishAt !== undefined && article.publishedAt !== null) throw new AlreadyPublished();
     const content: ArticleContent = {};
+    if (input.publishAt !== undefined) content.publishAt = new Date(input.publishAt);
     if (input.title !== undefined) Object.assign(content, { title: input.title, slug: slugify(input.title) });
     if (input.description !== undefined) content.description = input.description;
     if (input.body !== undefined) content.body = input.body;
     const tagIds = input.tagList ? await this.tags.ensure(distinct(input.tagList)) : undefined;
-    const row = await this.withUniqueTitle(() => this.articles.update(article.id, content, tagIds));
+    const row = await this.withUniqueTitle(() =>
+      this.transaction.run(async (db) => {
+        const updated = await this.articles.update(article.id, content, tagIds, db);
+        if (content.publishAt) await this.schedulePublication(db, article.id, content.publishAt);
+        return updated;
+      }),
+    );
     await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(slug), CacheTags.article(row.slug), CacheTags.comments(slug));
     return this.single(row, viewer);
   }
@@ -69,22 +97,42 @@ export class ArticlesService {
   }
 
   async favorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
-    await this.articles.favorite(viewer.id, await this.idOf(slug));
+    await this.articles.favorite(viewer.id, await this.idOf(slug, viewer));
     await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug));
     return this.get(slug, viewer);
   }
 
   async unfavorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
-    await this.articles.unfavorite(viewer.id, await this.idOf(slug));
+    await this.articles.unfavorite(viewer.id, await this.idOf(slug, viewer));
     await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug));
     return this.get(slug, viewer);
   }
 
-  /** The id of the article at `slug`, for features attached to articles (comments). */
-  async idOf(slug: string): Promise<number> {
+  /** The id of the article at `slug` if `viewer` may see it, for features attached to articles (comments). */
+  async idOf(slug: string, viewer?: Viewer): Promise<number> {
     const article = await this.articles.findOwnership(slug);
-    if (!article) throw new ArticleNotFound();
+    if (!article || !isVisible(article, viewer)) throw new ArticleNotFound();
     return article.id;
+  }
+
+  /**
+   * Run by the worker when a scheduled article's time has come (even late, after an outage):
+   * publishes it, mails its author's followers, and retires cached lists. A stale event (the
+   * article was rescheduled or deleted) does nothing.
+   */
+  async publishDue(articleId: number): Promise<boolean> {
+    const published = await this.transaction.run(async (db) => {
+      const article = await this.articles.publishDue(articleId, db);
+      if (article) await this.notifications.articlePublished(db, articleId);
+      return article;
+    });
+    if (!published) return false;
+    await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(published.slug));
+    return true;
+  }
+
+  private schedulePublication(db: Db, articleId: number, publishAt: Date): Promise<void> {
+    return this.outbox.add(db, { queue: QUEUES.scheduled, name: 'publish-article', payload: { articleId }, availableAt: publishAt });
   }
 
   private async page(filter: ArticleFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
@@ -117,13 +165,13 @@ export class ArticlesService {
     return { tagId: tagId ?? undefined, authorId: authorId ?? undefined, favoritedById: favoritedById ?? undefined };
   }
 
-  private async require(slug: string): Promise<ArticleRow> {
+  private async require(slug: string, viewer?: Viewer): Promise<ArticleRow> {
     const row = await this.articles.findBySlug(slug);
-    if (!row) throw new ArticleNotFound();
+    if (!row || !isVisible({ authorId: row.author.id, publishedAt: row.publishedAt }, viewer)) throw new ArticleNotFound();
     return row;
   }
 
-  private async requireOwned(viewer: Viewer, slug: string): Promise<{ id: number }> {
+  private async requireOwned(viewer: Viewer, slug: string): Promise<{ id: number; publishedAt: Date | null }> {
     const article = await this.articles.findOwnership(slug);
     if (!article) throw new ArticleNotFound();
     if (article.authorId !== viewer.id) throw new NotArticleAuthor();
@@ -138,6 +186,11 @@ export class ArticlesService {
       throw error;
     }
   }
+}
+
+/** Published articles are for everyone; a scheduled one only for its author. */
+function isVisible(article: { authorId: number; publishedAt: Date | null }, viewer?: Viewer): boolean {
+  return article.publishedAt !== null || article.authorId === viewer?.id;
 }
 
 function distinct(names: string[]): string[] {

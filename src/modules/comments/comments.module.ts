@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ArticlesModule } from '@/modules/articles/articles.module';
+import { NotificationsModule } from '@/modules/notifications/notifications.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
 import { CommentsViewerOverlay } from './comments-viewer.overlay';
 import { CommentsController } from './comments.controller';
@@ -7,7 +8,7 @@ import { CommentsRepository } from './comments.repository';
 import { CommentsService } from './comments.service';
 
 @Module({
-  imports: [ArticlesModule, ProfilesModule],
+  imports: [ArticlesModule, ProfilesModule, NotificationsModule],
   controllers: [CommentsController],
   providers: [CommentsService, CommentsRepository, CommentsViewerOverlay],
 })

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@/generated/prisma/client';
+import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { PUBLIC_USER_SELECT } from '@/modules/profiles/profiles.repository';
 
@@ -26,8 +27,8 @@ export class CommentsRepository {
     });
   }
 
-  create(articleId: number, authorId: number, body: string): Promise<CommentRow> {
-    return this.prisma.comment.create({ data: { articleId, authorId, body }, select: COMMENT_SELECT });
+  create(articleId: number, authorId: number, body: string, db: Db = this.prisma): Promise<CommentRow> {
+    return db.comment.create({ data: { articleId, authorId, body }, select: COMMENT_SELECT });
   }
 
   /** The comment only if it belongs to that article: another article's slug does not reach it. */

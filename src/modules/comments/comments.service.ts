@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
 import { CacheTags } from '@/infra/cache/cache-tags';
+import { TransactionRunner } from '@/infra/prisma/transaction-runner';
+import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { ArticlesService } from '@/modules/articles/articles.service';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { toComment } from './comment.mapper';
@@ -16,22 +18,29 @@ export class CommentsService {
     private readonly articles: ArticlesService,
     private readonly profiles: ProfilesService,
     private readonly cache: CacheInvalidator,
+    private readonly transaction: TransactionRunner,
+    private readonly notifications: NotificationsService,
   ) {}
 
   async list(slug: string, viewer?: Viewer): Promise<MultipleCommentsResponseDto> {
-    const rows = await this.comments.findForArticle(await this.articles.idOf(slug));
+    const rows = await this.comments.findForArticle(await this.articles.idOf(slug, viewer));
     const authors = await this.profiles.profilesFor(authorsOf(rows), viewer);
     return { comments: rows.map((row) => toComment(row, authors)) };
   }
 
   async create(viewer: Viewer, slug: string, body: string): Promise<SingleCommentResponseDto> {
-    const row = await this.comments.create(await this.articles.idOf(slug), viewer.id, body);
+    const articleId = await this.articles.idOf(slug, viewer);
+    const row = await this.transaction.run(async (db) => {
+      const created = await this.comments.create(articleId, viewer.id, body, db);
+      await this.notifications.newComment(db, created.id);
+      return created;
+    });
     await this.cache.invalidate(CacheTags.comments(slug));
     return { comment: toComment(row, await this.profiles.profilesFor(authorsOf([row]), viewer)) };
   }
 
   async delete(viewer: Viewer, slug: string, id: number): Promise<void> {
-    const comment = await this.comments.findOnArticle(id, await this.articles.idOf(slug));
+    const comment = await this.comments.findOnArticle(id, await this.articles.idOf(slug, viewer));
     if (!comment) throw new CommentNotFound();
     if (comment.authorId !== viewer.id) throw new NotCommentAuthor();
     await this.comments.delete(comment.id);

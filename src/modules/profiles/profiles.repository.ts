@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@/generated/prisma/client';
+import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import type { PublicUser } from './profile.mapper';
 
@@ -42,8 +43,10 @@ export class ProfilesRepository {
     return new Set(rows.map((row) => row.username));
   }
 
-  async follow(followerId: number, followedId: number): Promise<void> {
-    await this.prisma.follow.createMany({ data: [{ followerId, followedId }], skipDuplicates: true });
+  /** True when the follow is new (following twice changes nothing). */
+  async follow(followerId: number, followedId: number, db: Db = this.prisma): Promise<boolean> {
+    const { count } = await db.follow.createMany({ data: [{ followerId, followedId }], skipDuplicates: true });
+    return count > 0;
   }
 
   async unfollow(followerId: number, followedId: number): Promise<void> {

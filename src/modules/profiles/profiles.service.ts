@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
+import { TransactionRunner } from '@/infra/prisma/transaction-runner';
+import { NotificationsService } from '@/modules/notifications/notifications.service';
 import type { ProfileDto, ProfileResponseDto } from './dto/profile-response.dto';
 import { PublicUser, toProfile } from './profile.mapper';
 import { ProfilesRepository } from './profiles.repository';
@@ -7,7 +9,11 @@ import { CannotFollowSelf, ProfileNotFound } from './profiles.errors';
 
 @Injectable()
 export class ProfilesService {
-  constructor(private readonly profiles: ProfilesRepository) {}
+  constructor(
+    private readonly profiles: ProfilesRepository,
+    private readonly transaction: TransactionRunner,
+    private readonly notifications: NotificationsService,
+  ) {}
 
   async get(username: string, viewer?: Viewer): Promise<ProfileResponseDto> {
     const user = await this.require(username);
@@ -18,7 +24,9 @@ export class ProfilesService {
   async follow(viewer: Viewer, username: string): Promise<ProfileResponseDto> {
     const user = await this.require(username);
     if (user.id === viewer.id) throw new CannotFollowSelf();
-    await this.profiles.follow(viewer.id, user.id);
+    await this.transaction.run(async (db) => {
+      if (await this.profiles.follow(viewer.id, user.id, db)) await this.notifications.newFollower(db, viewer.id, user.id);
+    });
     return { profile: toProfile(user, true) };
   }
 

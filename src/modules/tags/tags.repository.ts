@@ -5,12 +5,13 @@ import { PrismaService } from '@/infra/prisma/prisma.service';
 export class TagsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Tags that at least one article carries, the most used first. */
+  /** Tags that at least one published article carries, the most used first. */
   async namesInUse(): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<Array<{ name: string }>>`
       SELECT t.name
       FROM tags t
       JOIN article_tags at ON at.tag_id = t.id
+      JOIN articles a ON a.id = at.article_id AND a.published_at IS NOT NULL
       GROUP BY t.id, t.name
       ORDER BY count(*) DESC, t.name ASC`;
     return rows.map((row) => row.name);

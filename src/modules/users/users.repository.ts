@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@/generated/prisma/client';
+import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 
 export const USER_SELECT = {
@@ -18,6 +19,8 @@ export interface UserChanges {
   passwordHash?: string;
   bio?: string | null;
   image?: string | null;
+  emailNotifications?: boolean;
+  digestEmails?: boolean;
 }
 
 @Injectable()
@@ -50,8 +53,8 @@ export class UsersRepository {
     return [...taken];
   }
 
-  create(data: { email: string; username: string; passwordHash: string }): Promise<UserRow> {
-    return this.prisma.user.create({ data, select: USER_SELECT });
+  create(data: { email: string; username: string; passwordHash: string }, db: Db = this.prisma): Promise<UserRow> {
+    return db.user.create({ data, select: USER_SELECT });
   }
 
   update(id: number, changes: UserChanges): Promise<UserRow> {

@@ -6,6 +6,8 @@ import { UnauthorizedError } from '@/common/errors/domain-error';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
 import { CacheTags } from '@/infra/cache/cache-tags';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
+import { TransactionRunner } from '@/infra/prisma/transaction-runner';
+import { NotificationsService } from '@/modules/notifications/notifications.service';
 import type { LoginUserDto, NewUserDto, UpdateUserDto } from './dto/user-requests.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
 import { toUserResponse } from './user.mapper';
@@ -19,13 +21,19 @@ export class UsersService {
     private readonly passwords: PasswordHasher,
     private readonly tokens: TokenService,
     private readonly cache: CacheInvalidator,
+    private readonly transaction: TransactionRunner,
+    private readonly notifications: NotificationsService,
   ) {}
 
   async register(input: NewUserDto): Promise<UserResponseDto> {
     await this.assertAvailable({ email: input.email, username: input.username });
     const passwordHash = await this.passwords.hash(input.password);
     const user = await this.withUniqueness(() =>
-      this.users.create({ email: input.email, username: input.username, passwordHash }),
+      this.transaction.run(async (db) => {
+        const created = await this.users.create({ email: input.email, username: input.username, passwordHash }, db);
+        await this.notifications.welcome(db, created.id);
+        return created;
+      }),
     );
     return toUserResponse(user, this.tokens.issue(user.id));
   }
@@ -52,6 +60,8 @@ export class UsersService {
     if (input.username !== undefined) changes.username = input.username;
     if (input.bio !== undefined) changes.bio = input.bio;
     if (input.image !== undefined) changes.image = input.image;
+    if (input.emailNotifications !== undefined) changes.emailNotifications = input.emailNotifications;
+    if (input.digestEmails !== undefined) changes.digestEmails = input.digestEmails;
     if (input.password !== undefined) changes.passwordHash = await this.passwords.hash(input.password);
     if (Object.keys(changes).length === 0) throw new EmptyUserUpdate();
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageQueryDto } from '@/common/pagination/page-query.dto';
-import { Envelope, OptionalQueryText, OptionalText, OptionalTextList, RequiredText } from '@/common/validation/decorators';
+import { Envelope, OptionalFutureDate, OptionalQueryText, OptionalText, OptionalTextList, RequiredText } from '@/common/validation/decorators';
 
 export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 1_000;
@@ -24,6 +24,14 @@ export class NewArticleDto {
   @ApiPropertyOptional({ type: [String], example: ['reactjs', 'angularjs', 'dragons'], description: 'Duplicates are dropped; returned sorted.', maxItems: TAGS_PER_ARTICLE })
   @OptionalTextList(TAGS_PER_ARTICLE, TAG_MAX)
   tagList?: string[];
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2030-01-01T09:00:00Z',
+    description: 'Conduit extension: publish later. Until then only the author sees the article; followers are mailed when it appears.',
+  })
+  @OptionalFutureDate()
+  publishAt?: string;
 }
 
 export class NewArticleRequestDto {
@@ -48,6 +56,10 @@ export class UpdateArticleDto {
   @ApiPropertyOptional({ type: [String], example: ['dragons'], description: 'Replaces the tags when given.' })
   @OptionalTextList(TAGS_PER_ARTICLE, TAG_MAX)
   tagList?: string[];
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Conduit extension: reschedule an article that is not published yet.' })
+  @OptionalFutureDate()
+  publishAt?: string;
 }
 
 export class UpdateArticleRequestDto {

@@ -1,4 +1,4 @@
-import { ApiProperty, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { ProfileDto } from '@/modules/profiles/dto/profile-response.dto';
 
 export class ArticleDto {
@@ -31,6 +31,12 @@ export class ArticleDto {
 
   @ApiProperty({ type: ProfileDto })
   author: ProfileDto;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Conduit extension: present only on a scheduled, not yet published article (which only its author can see).',
+  })
+  publishAt?: string;
 }
 
 /** Articles in a list carry no `body`. */

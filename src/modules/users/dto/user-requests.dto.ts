@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDefined, IsEmail, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsDefined, IsEmail, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { Envelope, NoNulCharacters, NullableText, Omittable, OptionalText, RequiredText } from '@/common/validation/decorators';
 import { Messages } from '@/common/validation/messages';
 
@@ -103,6 +103,18 @@ export class UpdateUserDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: 'https://i.stack.imgur.com/xHWG8.jpg', description: '`null` clears it' })
   @NullableText(IMAGE_MAX)
   image?: string | null;
+
+  /** Conduit extension: mails about new followers, comments and followed authors' articles (default true). */
+  @ApiPropertyOptional({ description: 'Conduit extension: receive notification mails (new follower, new comment, new article by a followed author). Default true.' })
+  @Omittable()
+  @IsBoolean({ message: Messages.notBoolean })
+  emailNotifications?: boolean;
+
+  /** Conduit extension: the daily digest of new articles in the feed (default false). */
+  @ApiPropertyOptional({ description: 'Conduit extension: receive the daily digest of new articles in your feed. Default false.' })
+  @Omittable()
+  @IsBoolean({ message: Messages.notBoolean })
+  digestEmails?: boolean;
 }
 
 export class UpdateUserRequestDto {

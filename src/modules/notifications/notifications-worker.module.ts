@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { MailProcessor } from './mail.processor';
+import { NotificationsRepository } from './notifications.repository';
+
+/** The consumer side: the `mail` queue's processor, run by the worker only. */
+@Module({
+  providers: [MailProcessor, NotificationsRepository],
+})
+export class NotificationsWorkerModule {}

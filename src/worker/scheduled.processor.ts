@@ -1,0 +1,78 @@
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Job, Queue } from 'bullmq';
+import type { Environment } from '@/config/environment';
+import { OutboxService } from '@/infra/outbox/outbox.service';
+import { OutboxJobData, QUEUES } from '@/infra/queue/queues';
+import { ArticlesService } from '@/modules/articles/articles.service';
+
+/** Every job of the `scheduled` queue. */
+export interface ScheduledJobs {
+  /** From the outbox event written with a scheduled article, due at its `publishAt`. */
+  'publish-article': { articleId: number };
+  /** Repeatable: starts the day's digest mails. */
+  'digest-run': Record<string, never>;
+  /** Repeatable: deletes completed outbox events older than a week. */
+  'outbox-purge': Record<string, never>;
+}
+type ScheduledJobName = keyof ScheduledJobs;
+
+const OUTBOX_RETENTION_DAYS = 7;
+
+/**
+ * The `scheduled` queue: work that is due at a time. Scheduled methods only enqueue; the
+ * repeatable jobs are registered once, cluster-wide, by `upsertJobScheduler`, so several workers
+ * never run the digest twice.
+ */
+@Processor(QUEUES.scheduled, { concurrency: 2 })
+export class ScheduledProcessor extends WorkerHost {
+  private readonly logger = new Logger('ScheduledProcessor');
+
+  constructor(
+    private readonly articles: ArticlesService,
+    private readonly outbox: OutboxService,
+    @InjectQueue(QUEUES.mail) private readonly mailQueue: Queue,
+  ) {
+    super();
+  }
+
+  async process(job: Job): Promise<void> {
+    const name = job.name as ScheduledJobName;
+    switch (name) {
+      case 'publish-article': {
+        const { articleId } = job.data as ScheduledJobs['publish-article'];
+        if (await this.articles.publishDue(articleId)) this.logger.log(`published scheduled article ${articleId}`);
+        break;
+      }
+      case 'digest-run': {
+        const day = new Date().toISOString().slice(0, 10);
+        await this.mailQueue.add('digest', { day }, { jobId: `digest-${day}` });
+        break;
+      }
+      case 'outbox-purge':
+        await this.outbox.purgeCompleted(OUTBOX_RETENTION_DAYS);
+        break;
+      default: {
+        const unknown: never = name;
+        throw new Error(`scheduled queue has no handler for job "${String(unknown)}"`);
+      }
+    }
+    const eventId = (job.data as OutboxJobData).eventId;
+    if (eventId) await this.outbox.complete(eventId);
+  }
+}
+
+/** Registers the repeatable jobs at worker start (idempotent: an upsert by scheduler id). */
+@Injectable()
+export class JobSchedulers implements OnApplicationBootstrap {
+  constructor(
+    @InjectQueue(QUEUES.scheduled) private readonly scheduledQueue: Queue,
+    private readonly config: ConfigService<Environment, true>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.scheduledQueue.upsertJobScheduler('digest', { pattern: this.config.get('DIGEST_CRON', { infer: true }) }, { name: 'digest-run' });
+    await this.scheduledQueue.upsertJobScheduler('outbox-purge', { every: 3600_000 }, { name: 'outbox-purge' });
+  }
+}
