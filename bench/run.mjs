@@ -51,6 +51,12 @@ async function ensureDatabase() {
     stdio: 'inherit',
   });
   await generateBenchData({ databaseUrl });
+  // Fresh statistics and visibility map, as autovacuum would keep them on a live database
+  // (migrations that rewrite rows leave neither).
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('VACUUM ANALYZE');
+  await client.end();
 }
 
 function freePort() {

@@ -10,7 +10,7 @@ import { TagsService } from './tags.service';
 export class TagsController {
   constructor(private readonly tags: TagsService) {}
 
-  /** Every tag in use by at least one article, the most used first. Auth not required */
+  /** Every tag in use by a published article, the most used among the latest 1,000 articles first. Auth not required */
   @Get()
   @CacheResponse({ name: 'tags', tags: () => [CacheTags.tags] })
   @ApiOperation({ operationId: 'GetTags', summary: 'Get tags' })
