@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { HealthModule } from '@/infra/health/health.module';
 import { InfrastructureModule } from '@/infra/infrastructure.module';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { CommentsModule } from '@/modules/comments/comments.module';
@@ -8,6 +9,6 @@ import { UsersModule } from '@/modules/users/users.module';
 
 /** The api process: infrastructure and the feature modules that serve `/api`. */
 @Module({
-  imports: [InfrastructureModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule],
+  imports: [InfrastructureModule, HealthModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule],
 })
 export class AppModule {}

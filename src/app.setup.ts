@@ -1,4 +1,6 @@
+import { RequestMethod } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import helmet from 'helmet';
 import type { NextFunction, Request, Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -17,7 +19,20 @@ export const API_PREFIX = 'api';
 export function configureApp(app: NestExpressApplication): void {
   const config = app.get<ConfigService<Environment, true>>(ConfigService);
   app.disable('x-powered-by');
-  app.setGlobalPrefix(API_PREFIX);
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+    ],
+  });
+  // Security headers. The JSON API gets helmet's strict defaults (its answers are fetched with
+  // CORS, so it allows cross-origin reads); the HTML of Swagger UI and the queue dashboard runs
+  // inline scripts, so it goes without a Content-Security-Policy.
+  const apiHeaders = helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } });
+  const pageHeaders = helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  app.use((request: Request, response: Response, next: NextFunction) =>
+    (request.path.startsWith(`/${API_PREFIX}/`) ? apiHeaders : pageHeaders)(request, response, next),
+  );
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT', { infer: true }) });
   // No slug or username can hold a NUL character (PostgreSQL text cannot), so such a path names
   // nothing; answering here keeps it from reaching the database as an error.

@@ -44,6 +44,11 @@ export class RedisPubSub implements OnModuleDestroy {
     }
   }
 
+  /** Resolves when Redis answers a PING (for the readiness probe). */
+  async ping(): Promise<void> {
+    await this.publisher.ping();
+  }
+
   subscribe(channel: string, handler: (message: string) => void): void {
     const handlers = this.handlers.get(channel) ?? [];
     handlers.push(handler);
