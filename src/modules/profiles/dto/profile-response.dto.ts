@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-export class ProfileDto {
+/** What every user shows publicly; the profile and the signed-in user both carry it. */
+export class PublicUserFieldsDto {
   @ApiProperty({ example: 'jake' })
   username: string;
 
@@ -9,7 +10,9 @@ export class ProfileDto {
 
   @ApiProperty({ type: String, nullable: true, example: null })
   image: string | null;
+}
 
+export class ProfileDto extends PublicUserFieldsDto {
   @ApiProperty({ description: 'Whether the caller follows this user (false for anonymous callers)' })
   following: boolean;
 }

@@ -1,20 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PublicUserFieldsDto } from '@/modules/profiles/dto/profile-response.dto';
 
-export class UserDto {
+export class UserDto extends PublicUserFieldsDto {
   @ApiProperty({ example: 'jake@jake.jake' })
   email: string;
 
   @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...' })
   token: string;
-
-  @ApiProperty({ example: 'jake' })
-  username: string;
-
-  @ApiProperty({ type: String, nullable: true, example: 'I work at statefarm' })
-  bio: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  image: string | null;
 }
 
 export class UserResponseDto {
