@@ -5,7 +5,8 @@ import { WorkerModule } from './worker.module';
 /**
  * The worker process. On SIGTERM the processors stop taking jobs and finish the ones in hand
  * (BullMQ waits for them), the relay finishes its pass, then the pools close. A job cut short by
- * SIGKILL is picked up again once its lock expires, or handed over again from the outbox.
+ * SIGKILL is picked up again once its lock expires (JOB_LOCK_MS); a job Redis lost is handed over
+ * again from the outbox.
  */
 async function bootstrap(): Promise<void> {
   const environment = loadEnvironmentOrExit();

@@ -104,6 +104,12 @@ export class Environment {
   @Min(0)
   JOB_BACKOFF_MS = 2_000;
 
+  /** A job whose worker died (its lock expired) runs again after about this long. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  JOB_LOCK_MS = 30_000;
+
   /** How often the worker's relay looks for new outbox events. */
   @Type(() => Number)
   @IsInt()

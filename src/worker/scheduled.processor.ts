@@ -1,10 +1,10 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Job, Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
 import { OutboxService } from '@/infra/outbox/outbox.service';
-import { OutboxJobData, QUEUES } from '@/infra/queue/queues';
+import { jobLockOptions, OutboxJobData, QUEUES } from '@/infra/queue/queues';
 import { ArticlesService } from '@/modules/articles/articles.service';
 
 /** Every job of the `scheduled` queue. */
@@ -25,7 +25,7 @@ const OUTBOX_RETENTION_DAYS = 7;
  * repeatable jobs are registered once, cluster-wide, by `upsertJobScheduler`, so several workers
  * never run the digest twice.
  */
-@Processor(QUEUES.scheduled, { concurrency: 2 })
+@Processor(QUEUES.scheduled, { concurrency: 2, ...jobLockOptions() })
 export class ScheduledProcessor extends WorkerHost {
   private readonly logger = new Logger('ScheduledProcessor');
 
@@ -63,16 +63,44 @@ export class ScheduledProcessor extends WorkerHost {
   }
 }
 
-/** Registers the repeatable jobs at worker start (idempotent: an upsert by scheduler id). */
+/** How often the schedulers are checked, so that a Redis that lost its data gets them back. */
+const CHECK_EVERY_MS = 2_000;
+
+/**
+ * Registers the repeatable jobs at worker start, and again whenever they are found missing (a
+ * Redis restarted without its data would otherwise never run the digest again). Existing ones
+ * are left alone: upserting them would restart their `every` period.
+ */
 @Injectable()
-export class JobSchedulers implements OnApplicationBootstrap {
+export class JobSchedulers implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('JobSchedulers');
+  private timer?: NodeJS.Timeout;
+
   constructor(
     @InjectQueue(QUEUES.scheduled) private readonly scheduledQueue: Queue,
     private readonly config: ConfigService<Environment, true>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.scheduledQueue.upsertJobScheduler('digest', { pattern: this.config.get('DIGEST_CRON', { infer: true }) }, { name: 'digest-run' });
-    await this.scheduledQueue.upsertJobScheduler('outbox-purge', { every: 3600_000 }, { name: 'outbox-purge' });
+    await this.register().catch((error: Error) => this.logger.warn(`Could not register job schedulers yet: ${error.message}`));
+    this.timer = setInterval(() => {
+      this.register().catch((error: Error) => this.logger.warn(`Could not register job schedulers: ${error.message}`));
+    }, CHECK_EVERY_MS);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  private async register(): Promise<void> {
+    const schedulers = {
+      digest: { repeat: { pattern: this.config.get('DIGEST_CRON', { infer: true }) }, name: 'digest-run' },
+      'outbox-purge': { repeat: { every: 3600_000 }, name: 'outbox-purge' },
+    } as const;
+    for (const [id, { repeat, name }] of Object.entries(schedulers)) {
+      if (await this.scheduledQueue.getJobScheduler(id)) continue;
+      await this.scheduledQueue.upsertJobScheduler(id, repeat, { name });
+      this.logger.log(`registered job scheduler ${id}`);
+    }
   }
 }

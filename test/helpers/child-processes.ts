@@ -292,3 +292,13 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       }),
   };
 }
+
+/**
+ * Puts a child started elsewhere (e.g. the worker helpers in `worker.ts`) under this module's care:
+ * `stopAll()` and the exit hook kill it too. Returns its stop function: the signal (SIGTERM by
+ * default, SIGKILL after 3 s), then waits for the exit.
+ */
+export function adoptChild(child: ChildProcess): (signal?: NodeJS.Signals) => Promise<void> {
+  children.add(child);
+  return (signal: NodeJS.Signals = 'SIGTERM') => stop(child, signal);
+}

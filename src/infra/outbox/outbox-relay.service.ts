@@ -19,7 +19,7 @@ interface ClaimedEvent {
 /**
  * Hands outbox events to BullMQ, in the worker. Each pass claims due events that were never
  * handed over, or were handed over longer than OUTBOX_REDISPATCH_SECONDS ago without completing
- * (Redis lost the job, a worker died), with `FOR UPDATE SKIP LOCKED` so that several workers
+ * (Redis lost the job), with `FOR UPDATE SKIP LOCKED` so that several workers
  * share the work. The job id is the event id, so a second hand-over of a job still in Redis is a
  * no-op, and processors are idempotent for the case where it is not.
  */

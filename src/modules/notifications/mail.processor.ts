@@ -5,7 +5,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
 import { MailTransport } from '@/infra/mail/mail-transport';
 import { OutboxService } from '@/infra/outbox/outbox.service';
-import { QUEUES } from '@/infra/queue/queues';
+import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
 import { FAN_OUT_BATCH, MailJobData, MailJobName } from './mail-jobs';
 import { digestMail, newArticleMail, newCommentMail, newFollowerMail, welcomeMail } from './mail-templates';
 import { NotificationsRepository, Recipient } from './notifications.repository';
@@ -22,7 +22,7 @@ interface MailContent {
  * recorded once sent, so a repeated job (a retry, a re-delivered outbox event, a worker killed
  * mid-job) never sends it twice.
  */
-@Processor(QUEUES.mail, { concurrency: 8 })
+@Processor(QUEUES.mail, { concurrency: 8, ...jobLockOptions() })
 export class MailProcessor extends WorkerHost {
   private readonly logger = new Logger('MailProcessor');
   private readonly appUrl: string;
@@ -154,9 +154,9 @@ export class MailProcessor extends WorkerHost {
 
   private async sendOnce(key: string, recipient: Recipient, content: MailContent): Promise<void> {
     const messageId = `<${key}@conduit>`;
-    if (await this.notifications.delivered(messageId)) return;
-    await this.transport.send({ to: recipient.email, messageId, ...content });
-    await this.notifications.recordDelivery(messageId, recipient.email);
-    this.logger.debug(`sent ${messageId}`);
+    const sent = await this.notifications.deliverOnce(messageId, recipient.email, () =>
+      this.transport.send({ to: recipient.email, messageId, ...content }),
+    );
+    if (sent) this.logger.debug(`sent ${messageId}`);
   }
 }

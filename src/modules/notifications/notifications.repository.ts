@@ -73,11 +73,23 @@ export class NotificationsRepository {
     });
   }
 
-  async delivered(messageId: string): Promise<boolean> {
-    return (await this.prisma.mailDelivery.count({ where: { messageId } })) > 0;
-  }
-
-  async recordDelivery(messageId: string, recipient: string): Promise<void> {
-    await this.prisma.mailDelivery.createMany({ data: [{ messageId, recipient }], skipDuplicates: true });
+  /**
+   * Runs `send` unless the mail was already delivered, holding a PostgreSQL lock on its message
+   * id meanwhile, and records the delivery in the same transaction. Two runs of one mail (a job
+   * handed over again while the first run is still talking to the SMTP server) therefore send it
+   * once; if the worker dies mid-send, its connection and so the lock go with it, and a retry sends.
+   */
+  async deliverOnce(messageId: string, recipient: string, send: () => Promise<void>): Promise<boolean> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${messageId}, 0))`;
+        if ((await tx.mailDelivery.count({ where: { messageId } })) > 0) return false;
+        await send();
+        await tx.mailDelivery.create({ data: { messageId, recipient } });
+        return true;
+      },
+      // Longer than the transport's own limit on one send.
+      { maxWait: 10_000, timeout: 45_000 },
+    );
   }
 }

@@ -1,0 +1,276 @@
+#!/usr/bin/env node
+// `npm run bench:mail`: how many mail jobs a worker process (dist/src/worker.js) sustains against a
+// local SMTP server, and how long a mail takes from the write that causes it to its delivery.
+//
+// The writes are outbox events inserted straight into PostgreSQL (a `welcome` mail job per user,
+// as registration writes it), not registrations through the api: a registration spends ~18 ms on
+// argon2, which would measure the api, not the worker. Everything else is real: the relay claims
+// the events, BullMQ on a throwaway redis-server carries the jobs, the mail processor reads the
+// user, checks and records the delivery, and sends through nodemailer's SMTP pool to an
+// `smtp-server` in this process, which stamps each message's arrival.
+//
+// Two phases:
+//   burst  N events committed at once; jobs/s = N / (last delivery - commit).
+//   paced  events written one by one at a steady rate below capacity (default: half the burst
+//          rate) for some seconds; latency = arrival at the SMTP server - commit of the write.
+//
+//   BENCH_MAIL_DATABASE_URL  database (default postgresql://postgres@127.0.0.1:5432/conduit_mail_bench);
+//                            created and migrated when missing, emptied on every run
+//   BENCH_MAIL_JOBS          burst size (default 3000)
+//   BENCH_MAIL_RATE          paced writes per second (default: half the burst jobs/s)
+//   BENCH_MAIL_SECONDS       paced duration (default 10)
+//   BENCH_SMTP_DELAY_MS      answer each message this much later (default 0: a local server)
+//   OUTBOX_POLL_MS, OUTBOX_REDISPATCH_SECONDS, JOB_ATTEMPTS, ...  passed on to the worker (the
+//                            application's defaults otherwise; OUTBOX_POLL_MS bounds the latency)
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const worker = path.join(root, 'dist/src/worker.js');
+const databaseUrl = process.env.BENCH_MAIL_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/conduit_mail_bench';
+const burstSize = Number(process.env.BENCH_MAIL_JOBS ?? 3000);
+const pacedSeconds = Number(process.env.BENCH_MAIL_SECONDS ?? 10);
+const smtpDelayMs = Number(process.env.BENCH_SMTP_DELAY_MS ?? 0);
+
+const children = new Set();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitUntil(what, timeoutMs, check) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function ensureDatabase() {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  if (name === 'conduit') throw new Error('refusing to run on the `conduit` database: set BENCH_MAIL_DATABASE_URL');
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  await admin.end();
+  execFileSync(process.execPath, [path.join(root, 'scripts/prisma-migrate.mjs'), 'deploy'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
+  pool.on('error', () => undefined);
+  await pool.query('TRUNCATE users, outbox_events, mail_deliveries RESTART IDENTITY CASCADE');
+  return pool;
+}
+
+function redisAnswers(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const done = (answer) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(300, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  children.add(child);
+  await waitUntil('redis-server', 5_000, () => redisAnswers(port));
+  return `redis://127.0.0.1:${port}`;
+}
+
+/** An SMTP server that records when each Message-ID arrived (the 250 goes out right after). */
+async function startSmtpSink() {
+  const arrivals = new Map();
+  let duplicates = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    closeTimeout: 100,
+    onData(stream, _session, callback) {
+      const chunks = [];
+      stream.on('data', (chunk) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('latin1');
+        const headers = raw.slice(0, raw.search(/\r?\n\r?\n/));
+        const messageId = /^Message-ID:\s*(<[^>]+>)/im.exec(headers)?.[1];
+        const answer = () => {
+          if (messageId) {
+            if (arrivals.has(messageId)) duplicates += 1;
+            else arrivals.set(messageId, performance.timeOrigin + performance.now());
+          }
+          callback();
+        };
+        if (smtpDelayMs > 0) setTimeout(answer, smtpDelayMs);
+        else answer();
+      });
+    },
+  });
+  server.on('error', () => undefined);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `smtp://127.0.0.1:${server.server.address().port}`,
+    arrivals,
+    duplicates: () => duplicates,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function startWorker(env) {
+  const child = spawn(process.execPath, [worker], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  await waitUntil('the worker to start', 20_000, () => {
+    if (child.exitCode !== null) throw new Error(`the worker exited:\n${output}`);
+    return output.includes('Conduit worker started');
+  });
+  return { child, output: () => output };
+}
+
+/** Users `from`..`to` (inclusive), inserted directly: the mails need a recipient. */
+async function createUsers(pool, from, to) {
+  await pool.query(
+    `INSERT INTO users (id, email, username, password_hash, updated_at)
+     SELECT i, 'bench' || i || '@mail.bench', 'bench' || i, 'not-a-hash', now() FROM generate_series($1::int, $2::int) AS i`,
+    [from, to],
+  );
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const messageIdOf = (userId) => `<welcome.${userId}@conduit>`;
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function waitForArrivals(smtp, userIds, timeoutMs) {
+  await waitUntil(`${userIds.length} mails`, timeoutMs, () => userIds.every((id) => smtp.arrivals.has(messageIdOf(id))));
+}
+
+async function main() {
+  if (!existsSync(worker)) throw new Error('dist/src/worker.js is missing: run `npm run build` first');
+  const pool = await ensureDatabase();
+  const [redisUrl, smtp] = await Promise.all([startRedis(), startSmtpSink()]);
+  const workerEnv = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    MAIL_URL: smtp.url,
+    JWT_SECRET: process.env.JWT_SECRET ?? 'bench-secret-bench-secret-bench-secret',
+    NODE_ENV: 'production',
+  };
+  const pollMs = process.env.OUTBOX_POLL_MS ?? '500 (default)';
+  const { output } = await startWorker(workerEnv);
+  try {
+    // Warm-up: connections, prepared plans, the SMTP pool.
+    await createUsers(pool, 1, 50);
+    const warmIds = Array.from({ length: 50 }, (_, index) => index + 1);
+    await pool.query(`INSERT INTO outbox_events (queue, name, payload) SELECT 'mail', 'welcome', jsonb_build_object('userId', i) FROM unnest($1::int[]) AS i`, [warmIds]);
+    await waitForArrivals(smtp, warmIds, 30_000);
+
+    // Burst: N events in one commit.
+    const burstIds = Array.from({ length: burstSize }, (_, index) => index + 1001);
+    await createUsers(pool, burstIds[0], burstIds[burstIds.length - 1]);
+    await pool.query(`INSERT INTO outbox_events (queue, name, payload) SELECT 'mail', 'welcome', jsonb_build_object('userId', i) FROM unnest($1::int[]) AS i`, [burstIds]);
+    const committedAt = now();
+    await waitForArrivals(smtp, burstIds, 300_000);
+    const burstTimes = burstIds.map((id) => smtp.arrivals.get(messageIdOf(id))).sort((a, b) => a - b);
+    const burstSeconds = (burstTimes[burstTimes.length - 1] - committedAt) / 1000;
+    const burstRate = burstSize / burstSeconds;
+    // The middle 80 % of the deliveries, free of the start (relay's first pass) and the tail.
+    const steadyRate = (0.8 * burstSize) / ((percentile(burstTimes, 90) - percentile(burstTimes, 10)) / 1000);
+
+    // Paced: one write at a time at a steady rate, each committed on its own.
+    const rate = Number(process.env.BENCH_MAIL_RATE ?? Math.max(1, Math.floor(burstRate / 2)));
+    const pacedCount = Math.max(1, Math.round(rate * pacedSeconds));
+    const firstPaced = burstIds[burstIds.length - 1] + 1001;
+    await createUsers(pool, firstPaced, firstPaced + pacedCount - 1);
+    const writtenAt = new Map();
+    const start = now();
+    const writes = [];
+    for (let index = 0; index < pacedCount; index += 1) {
+      const due = start + (index * 1000) / rate;
+      const wait = due - now();
+      if (wait > 1) await sleep(wait);
+      const userId = firstPaced + index;
+      writes.push(
+        pool
+          .query(`INSERT INTO outbox_events (queue, name, payload) VALUES ('mail', 'welcome', jsonb_build_object('userId', $1::int))`, [userId])
+          .then(() => writtenAt.set(userId, now())),
+      );
+    }
+    await Promise.all(writes);
+    const pacedIds = [...writtenAt.keys()];
+    await waitForArrivals(smtp, pacedIds, 120_000);
+    const latencies = pacedIds.map((id) => smtp.arrivals.get(messageIdOf(id)) - writtenAt.get(id)).sort((a, b) => a - b);
+    // The processor completes the event just after the SMTP server answered.
+    const pending = async () => (await pool.query('SELECT count(*)::int AS n FROM outbox_events WHERE completed_at IS NULL')).rows[0].n;
+    await waitUntil('every event to be completed', 5_000, async () => (await pending()) === 0).catch(() => undefined);
+    const failed = { rows: [{ n: await pending() }] };
+
+    const ms = (value) => `${value.toFixed(0)} ms`;
+    console.log(`\nmail worker benchmark: 1 worker process (mail concurrency 8, SMTP pool of 5), OUTBOX_POLL_MS=${pollMs}, SMTP answer delay ${smtpDelayMs} ms`);
+    console.table([
+      {
+        phase: 'burst',
+        mails: burstSize,
+        'jobs/s (overall)': Math.round(burstRate),
+        'jobs/s (steady, p10-p90)': Math.round(steadyRate),
+        'write→delivered p50': ms(percentile(burstTimes, 50) - committedAt),
+        'write→delivered p99': ms(percentile(burstTimes, 99) - committedAt),
+      },
+      {
+        phase: `paced ${rate}/s for ${pacedSeconds} s`,
+        mails: pacedCount,
+        'jobs/s (overall)': Math.round(pacedCount / ((Math.max(...pacedIds.map((id) => smtp.arrivals.get(messageIdOf(id)))) - start) / 1000)),
+        'jobs/s (steady, p10-p90)': '',
+        'write→delivered p50': ms(percentile(latencies, 50)),
+        'write→delivered p99': ms(percentile(latencies, 99)),
+      },
+    ]);
+    console.log(`duplicates: ${smtp.duplicates()}, events not completed: ${failed.rows[0].n}`);
+    if (smtp.duplicates() > 0 || failed.rows[0].n > 0) process.exitCode = 1;
+  } catch (error) {
+    console.error(output());
+    throw error;
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    await smtp.close();
+    await pool.end();
+  }
+}
+
+main().catch((error) => {
+  for (const child of children) child.kill('SIGKILL');
+  console.error(error);
+  process.exit(1);
+});
