@@ -211,8 +211,14 @@ function quoteText(text: string): string {
  * carry, so that no input can start another header or leave a subject blank-looking.
  */
 function oneLine(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const printable = Array.from(value, (char) => (isControlCharacter(char) ? ' ' : char)).join('');
+  return printable.replace(/\s+/g, ' ').trim();
+}
+
+/** C0 controls (line breaks among them) and DEL. */
+function isControlCharacter(char: string): boolean {
+  const code = char.charCodeAt(0);
+  return code < 0x20 || code === 0x7f;
 }
 
 function compose({

@@ -66,13 +66,14 @@ export class UsersService {
     if (Object.keys(changes).length === 0) throw new EmptyUserUpdate();
 
     await this.assertAvailable({ email: changes.email, username: changes.username }, viewer.id);
-    const before = await this.users.findById(viewer.id);
+    // A rename also retires the profile cached under the old name, which only the old row knows.
+    const previous = changes.username !== undefined ? await this.users.findById(viewer.id) : null;
     const user = await this.withUniqueness(() => this.users.update(viewer.id, changes));
     await this.cache.invalidate(
       CacheTags.profiles,
       CacheTags.articles,
       CacheTags.user(user.username),
-      ...(before ? [CacheTags.user(before.username)] : []),
+      ...(previous ? [CacheTags.user(previous.username)] : []),
     );
     return toUserResponse(user, viewer.token);
   }
