@@ -125,7 +125,8 @@ describe('Worker faults: SIGKILL, a flushed Redis, a mail server that refuses', 
     // active, under the dead worker's lock, so the relay's hand-overs after
     // OUTBOX_REDISPATCH_SECONDS re-add an existing job id and change nothing. The stalled-job
     // check of the new worker moves it back to waiting once the lock has expired and two checks
-    // have seen it: one to two JOB_LOCK_MS (3 s here, 30 s by default).
+    // have seen it: one to two JOB_LOCK_MS (6 s here, 30 s by default; much shorter makes a busy
+    // machine miss lock renewals and fail healthy jobs as stalled).
     const restartedAt = Date.now();
     worker = await startWorker(env);
     const [mail] = await smtp.waitForMail(user.email, { timeoutMs: 30_000 });

@@ -95,7 +95,7 @@ export function backgroundEnv(redis: ThrowawayRedis, smtp: SmtpCapture, override
     JOB_ATTEMPTS: '3',
     JOB_BACKOFF_MS: '100',
     // A job whose worker was killed runs again after a few seconds instead of 30 to 60.
-    JOB_LOCK_MS: '3000',
+    JOB_LOCK_MS: '6000',
     ...overrides,
   };
 }
