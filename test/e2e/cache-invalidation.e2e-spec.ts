@@ -613,6 +613,121 @@ describe('Response cache: every write invalidates every cached answer it changes
     });
   });
 
+  describe("a signed-in viewer's flags", () => {
+    /** The SQL statements `reader` causes by reading `path` once. */
+    async function statementsOf(path: string, reader: Reader): Promise<number> {
+      const before = sqlCount();
+      await read(path, reader);
+      return sqlCount() - before;
+    }
+
+    it('are cached beside the shared entry: a signed-in hit runs no SQL, and one viewer\'s follow leaves the others\' flags cached', async () => {
+      const article = await createArticle(app, alice);
+      await addComment(app, alice, article.slug, 'Author reply');
+      const paths = [articleUrl(article.slug), listUrl(), commentsUrl(article.slug), profileUrl(alice.username)];
+      await warm(...paths);
+      for (const path of paths) {
+        for (const reader of [bob, carol]) expect({ path, reader: who(reader), statements: await statementsOf(path, reader) }).toEqual({ path, reader: who(reader), statements: 0 });
+      }
+
+      await follow(app, bob, alice.username);
+
+      for (const path of paths) {
+        // bob's flags are read again (his follows changed); carol's and the shared entries are not.
+        expect({ path, statements: await statementsOf(path, carol) }).toEqual({ path, statements: 0 });
+        expect({ path, statements: await statementsOf(path, undefined) }).toEqual({ path, statements: 0 });
+        expect({ path, bobRefetched: (await statementsOf(path, bob)) > 0 }).toEqual({ path, bobRefetched: true });
+      }
+      expect(await read(articleUrl(article.slug), bob)).toMatchObject({ article: { author: { following: true } } });
+      expect(await read(articleUrl(article.slug), carol)).toMatchObject({ article: { author: { following: false } } });
+    });
+  });
+
+  describe('the feed (cached per viewer)', () => {
+    const feedUrl = '/api/articles/feed';
+
+    async function feedOf(reader: TestUser): Promise<ArticleList> {
+      return read<ArticleList>(feedUrl, reader);
+    }
+
+    /** Reads bob's feed twice; the second read is a hit: only the sign-in check touches PostgreSQL. */
+    async function warmFeed(): Promise<void> {
+      const first = await feedOf(bob);
+      const before = sqlCount();
+      expect(await feedOf(bob)).toEqual(first);
+      expect(sqlCount() - before).toBe(1);
+    }
+
+    it('shows a followed author\'s new article, and not an unfollowed one\'s', async () => {
+      await follow(app, bob, alice.username);
+      const older = await createArticle(app, alice);
+      await warmFeed();
+
+      const newer = await createArticle(app, alice);
+      await createArticle(app, carol); // not followed: never in bob's feed
+      expect(slugsOf(await feedOf(bob))).toEqual([newer.slug, older.slug]);
+      expect((await feedOf(bob)).articlesCount).toBe(2);
+    });
+
+    it('follow adds the author\'s articles at once; unfollow removes them', async () => {
+      await follow(app, bob, alice.username);
+      const byAlice = await createArticle(app, alice);
+      const byCarol = await createArticle(app, carol);
+      await warmFeed();
+      expect(slugsOf(await feedOf(bob))).toEqual([byAlice.slug]);
+
+      await follow(app, bob, carol.username);
+      expect(slugsOf(await feedOf(bob))).toEqual([byCarol.slug, byAlice.slug]);
+      expect((await feedOf(bob)).articles.every((article) => article.author.following)).toBe(true);
+
+      await warmFeed();
+      const response = await api(app).delete(`${profileUrl(alice.username)}/follow`).set('Authorization', auth(bob.token));
+      expect(response.status).toBe(200);
+      expect(await feedOf(bob)).toMatchObject({ articlesCount: 1, articles: [{ slug: byCarol.slug }] });
+    });
+
+    it('shows favorites (the viewer\'s own flag and anyone\'s count), edits, author changes and deletions at once', async () => {
+      await follow(app, bob, alice.username);
+      const article = await createArticle(app, alice);
+      const doomed = await createArticle(app, alice);
+      await warmFeed();
+
+      await favorite(app, bob, article.slug);
+      expect((await feedOf(bob)).articles.find((each) => each.slug === article.slug)).toMatchObject({ favorited: true, favoritesCount: 1 });
+
+      await warmFeed();
+      await favorite(app, carol, article.slug);
+      expect((await feedOf(bob)).articles.find((each) => each.slug === article.slug)).toMatchObject({ favorited: true, favoritesCount: 2 });
+
+      await warmFeed();
+      await updateArticle(alice, article.slug, { description: 'Edited for the feed' });
+      expect((await feedOf(bob)).articles.find((each) => each.slug === article.slug)).toMatchObject({ description: 'Edited for the feed' });
+
+      await warmFeed();
+      await updateUser(alice, { bio: 'New bio', image: 'https://example.test/feed.png' });
+      for (const each of (await feedOf(bob)).articles) expect(each.author).toMatchObject({ bio: 'New bio', image: 'https://example.test/feed.png', following: true });
+
+      await warmFeed();
+      const deleted = await api(app).delete(articleUrl(doomed.slug)).set('Authorization', auth(alice.token));
+      expect(deleted.status).toBe(204);
+      expect(await feedOf(bob)).toMatchObject({ articlesCount: 1, articles: [{ slug: article.slug }] });
+    });
+
+    it('is each viewer\'s own: another viewer\'s follows and favorites never show in it', async () => {
+      await follow(app, bob, alice.username);
+      const article = await createArticle(app, alice);
+      await createArticle(app, carol);
+      await warmFeed();
+
+      await follow(app, carol, alice.username);
+      await favorite(app, carol, article.slug);
+      await follow(app, alice, carol.username);
+
+      expect(await feedOf(bob)).toMatchObject({ articlesCount: 1, articles: [{ slug: article.slug, favorited: false, favoritesCount: 1 }] });
+      expect(await feedOf(carol)).toMatchObject({ articlesCount: 1, articles: [{ slug: article.slug, favorited: true, favoritesCount: 1 }] });
+    });
+  });
+
   describe('one cached entry serves every reader', () => {
     it('two signed-in viewers reading the same cached entry each see their own `favorited` and `following`', async () => {
       const article = await createArticle(app, alice);

@@ -1,12 +1,21 @@
 import { applyDecorators, SetMetadata, Type, UseInterceptors } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { AuthenticatedRequest } from '@/common/auth/auth.decorators';
 import type { Viewer } from '@/common/auth/viewer';
 import { ResponseCacheInterceptor } from './response-cache.interceptor';
 
-/** Lays one viewer's personal flags (`favorited`, `following`) over a response built for nobody. */
-export interface ViewerOverlay<T = unknown> {
-  apply(body: T, viewer: Viewer): Promise<T>;
+/**
+ * Lays one viewer's personal flags (`favorited`, `following`) over a response built for nobody.
+ * The flags are read from PostgreSQL once and then cached per viewer and entry, checked against
+ * the viewer's own tags, so a signed-in hit needs no query.
+ */
+export interface ViewerOverlay<T = unknown, F = unknown> {
+  /** The tags the viewer's flags depend on (see CacheTags.favoritesOf / followsOf). */
+  viewerTags(viewer: Viewer): string[];
+  /** The viewer's flags for the articles and people in `body`, as plain JSON. */
+  flags(body: T, viewer: Viewer): Promise<F>;
+  /** `body` as the viewer sees it. */
+  apply(body: T, flags: F): T;
 }
 
 export interface CachePolicy {
@@ -16,9 +25,14 @@ export interface CachePolicy {
    * The invalidation tags this response depends on, known from the request alone (see
    * CacheTags). A write that may change the response bumps one of them.
    */
-  tags: (request: Request) => string[];
+  tags: (request: AuthenticatedRequest) => string[];
   /** Personalises a cached response for a signed-in viewer; without it, the route is never personal. */
   overlay?: Type<ViewerOverlay>;
+  /**
+   * The whole response is the viewer's own (the feed): each viewer gets an entry of their own,
+   * built for them, and `tags` must include the viewer's tags. Such routes require a viewer.
+   */
+  perViewer?: boolean;
 }
 
 export const CACHE_POLICY = 'conduit:cache-policy';

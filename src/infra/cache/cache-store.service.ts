@@ -64,21 +64,18 @@ export class CacheStore {
   }
 
   /**
-   * The current version of each tag (null for a tag never bumped) and, unless `skipEntry`, the
-   * entry stored under `key`, in one round trip. Undefined when the cache is unusable.
+   * The current version of each tag (null for a tag never bumped) and the entries stored under
+   * `keys` (undefined where absent), in one round trip. Undefined when the cache is unusable.
    */
-  async lookup<T>(
-    key: string,
+  async lookup(
+    keys: string[],
     tags: string[],
-    skipEntry = false,
-  ): Promise<{ versions: Record<string, string | null>; entry?: CachedEntry<T> } | undefined> {
+  ): Promise<{ versions: Record<string, string | null>; entries: Array<CachedEntry<unknown> | undefined> } | undefined> {
     const allTags = [EPOCH_TAG, ...tags];
-    const keys = allTags.map(tagKey);
-    if (!skipEntry) keys.push(entryKey(key));
-    const values = await this.call(() => this.cache.mget<unknown>(keys));
+    const values = await this.call(() => this.cache.mget<unknown>([...allTags.map(tagKey), ...keys.map(entryKey)]));
     if (!values) return undefined;
     const versions = Object.fromEntries(allTags.map((tag, index) => [tag, (values[index] as string | undefined) ?? null]));
-    return { versions, entry: skipEntry ? undefined : (values[allTags.length] as CachedEntry<T> | undefined) };
+    return { versions, entries: values.slice(allTags.length) as Array<CachedEntry<unknown> | undefined> };
   }
 
   async write<T>(key: string, entry: CachedEntry<T>): Promise<void> {

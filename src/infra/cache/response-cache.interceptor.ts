@@ -3,9 +3,10 @@ import { ModuleRef, Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { lastValueFrom, Observable, of } from 'rxjs';
 import type { AuthenticatedRequest } from '@/common/auth/auth.decorators';
+import type { Viewer } from '@/common/auth/viewer';
 import { DomainError } from '@/common/errors/domain-error';
 import { CACHE_POLICY, CachePolicy, ViewerOverlay } from './cache-policy';
-import { CachedEntry, CacheStore } from './cache-store.service';
+import { CachedEntry, CacheStore, EPOCH_TAG } from './cache-store.service';
 import { LocalEntries } from './local-entries';
 
 /**
@@ -36,15 +37,48 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     response.setHeader('Cache-Control', request.viewer ? 'private, no-cache' : 'public, no-cache');
     if (!this.store.enabled || request.method !== 'GET') return next.handle();
 
-    const key = `${policy.name}:${canonicalUrl(request.originalUrl)}`;
+    const viewer = request.viewer;
+    const url = canonicalUrl(request.originalUrl);
     const tags = policy.tags(request);
-    const localEntry = this.local.get(key);
-    const found = await this.store.lookup(key, tags, localEntry !== undefined);
-    if (!found) return next.handle(); // Redis unusable: answer from PostgreSQL as if uncached.
+    if (policy.perViewer) return viewer ? this.serveOwn(`${policy.name}:${viewer.id}:${url}`, tags, next) : next.handle();
+    const overlay = viewer && policy.overlay ? this.moduleRef.get<ViewerOverlay>(policy.overlay, { strict: false }) : undefined;
+    return this.serveShared(`${policy.name}:${url}`, tags, request, next, overlay && viewer && { overlay, viewer });
+  }
 
-    const entry = localEntry ?? found.entry;
+  /** An entry of one viewer's own, built for them: the feed. */
+  private async serveOwn(key: string, tags: string[], next: CallHandler): Promise<Observable<unknown>> {
+    const found = await this.store.lookup([key], tags);
+    if (!found) return next.handle(); // Redis unusable: answer from PostgreSQL as if uncached.
+    const cached = found.entries[0];
+    if (cached && sameVersions(cached.versions, found.versions)) return of(cached.value);
+    const body: unknown = await lastValueFrom(next.handle() as Observable<unknown>);
+    await this.store.write(key, { value: body, versions: found.versions });
+    return of(body);
+  }
+
+  /**
+   * One entry for every viewer, built for an anonymous one, with a signed-in viewer's flags laid
+   * over it. The flags are cached per viewer beside the entry and are valid while the entry's
+   * tags and the viewer's own tags are unchanged, so a signed-in hit needs no query either.
+   */
+  private async serveShared(
+    key: string,
+    tags: string[],
+    request: AuthenticatedRequest,
+    next: CallHandler,
+    personal?: { overlay: ViewerOverlay; viewer: Viewer },
+  ): Promise<Observable<unknown>> {
+    const localEntry = this.local.get(key);
+    const flagsKey = personal && `${key}:flags:${personal.viewer.id}`;
+    const keys = [...(localEntry ? [] : [key]), ...(flagsKey ? [flagsKey] : [])];
+    const found = await this.store.lookup(keys, [...tags, ...(personal?.overlay.viewerTags(personal.viewer) ?? [])]);
+    if (!found) return next.handle(); // Redis unusable: answer from PostgreSQL as if uncached.
+    const fetched = new Map(keys.map((name, index) => [name, found.entries[index]]));
+    const sharedVersions = only(found.versions, [EPOCH_TAG, ...tags]);
+
+    const entry = localEntry ?? fetched.get(key);
     let body: unknown;
-    if (entry && sameVersions(entry.versions, found.versions)) {
+    if (entry && sameVersions(entry.versions, sharedVersions)) {
       body = entry.value;
       if (!localEntry) this.local.set(key, entry, tags);
     } else {
@@ -52,15 +86,21 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       // Hidden from everyone but the viewer (a scheduled article seen by its author): not shared, not cached.
       if (anonymous === HIDDEN_FROM_ANONYMOUS) return next.handle();
       body = anonymous;
-      const fresh: CachedEntry<unknown> = { value: body, versions: found.versions };
+      const fresh: CachedEntry<unknown> = { value: body, versions: sharedVersions };
       this.local.set(key, fresh, tags);
       await this.store.write(key, fresh);
     }
-    if (request.viewer && policy.overlay) {
-      const overlay = this.moduleRef.get<ViewerOverlay>(policy.overlay, { strict: false });
-      body = await overlay.apply(body, request.viewer);
+    if (!personal || !flagsKey) return of(body);
+
+    const cachedFlags = fetched.get(flagsKey);
+    let flags: unknown;
+    if (cachedFlags && sameVersions(cachedFlags.versions, found.versions)) {
+      flags = cachedFlags.value;
+    } else {
+      flags = await personal.overlay.flags(body, personal.viewer);
+      await this.store.write(flagsKey, { value: flags, versions: found.versions });
     }
-    return of(body);
+    return of(personal.overlay.apply(body, flags));
   }
 
   private async buildForAnonymous(request: AuthenticatedRequest, next: CallHandler): Promise<unknown> {
@@ -84,6 +124,10 @@ function canonicalUrl(url: string): string {
   const parsed = new URL(url, 'http://localhost');
   parsed.searchParams.sort();
   return `${parsed.pathname}?${parsed.searchParams.toString()}`;
+}
+
+function only(versions: Record<string, string | null>, tags: string[]): Record<string, string | null> {
+  return Object.fromEntries(tags.map((tag) => [tag, versions[tag] ?? null]));
 }
 
 function sameVersions(cached: Record<string, string | null>, current: Record<string, string | null>): boolean {

@@ -19,6 +19,11 @@ export class ArticlesController {
   /** Most recent articles from users you follow (not your own). Auth is required */
   @Get('feed')
   @Auth()
+  @CacheResponse({
+    name: 'feed',
+    perViewer: true,
+    tags: (request) => [CacheTags.articles, CacheTags.profiles, CacheTags.followsOf(request.viewer!.id), CacheTags.favoritesOf(request.viewer!.id)],
+  })
   @ApiOperation({ operationId: 'GetArticlesFeed', summary: 'Get recent articles from users you follow' })
   @ApiErrorResponses(422)
   feed(@CurrentUser() viewer: Viewer, @Query() query: PageQueryDto): Promise<MultipleArticlesResponseDto> {

@@ -98,13 +98,13 @@ export class ArticlesService {
 
   async favorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
     await this.articles.favorite(viewer.id, await this.idOf(slug, viewer));
-    await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug));
+    await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug), CacheTags.favoritesOf(viewer.id));
     return this.get(slug, viewer);
   }
 
   async unfavorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
     await this.articles.unfavorite(viewer.id, await this.idOf(slug, viewer));
-    await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug));
+    await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug), CacheTags.favoritesOf(viewer.id));
     return this.get(slug, viewer);
   }
 

@@ -1,16 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import type { ViewerOverlay } from '@/infra/cache/cache-policy';
+import { CacheTags } from '@/infra/cache/cache-tags';
 import type { ProfileResponseDto } from './dto/profile-response.dto';
 import { ProfilesService } from './profiles.service';
 
 /** Adds whether the viewer follows a cached profile. */
 @Injectable()
-export class ProfileViewerOverlay implements ViewerOverlay<ProfileResponseDto> {
+export class ProfileViewerOverlay implements ViewerOverlay<ProfileResponseDto, boolean> {
   constructor(private readonly profiles: ProfilesService) {}
 
-  async apply(body: ProfileResponseDto, viewer: Viewer): Promise<ProfileResponseDto> {
-    const followed = await this.profiles.followedUsernames(viewer.id, [body.profile.username]);
-    return { profile: { ...body.profile, following: followed.has(body.profile.username) } };
+  viewerTags(viewer: Viewer): string[] {
+    return [CacheTags.followsOf(viewer.id)];
+  }
+
+  async flags(body: ProfileResponseDto, viewer: Viewer): Promise<boolean> {
+    return (await this.profiles.followedUsernames(viewer.id, [body.profile.username])).has(body.profile.username);
+  }
+
+  apply(body: ProfileResponseDto, following: boolean): ProfileResponseDto {
+    return { profile: { ...body.profile, following } };
   }
 }
