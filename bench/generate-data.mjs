@@ -57,10 +57,10 @@ export async function generateBenchData({ databaseUrl = process.env.DATABASE_URL
            a AS (SELECT array_agg(id ORDER BY id) AS ids FROM articles WHERE slug LIKE 'bench-article-%'),
            t AS (SELECT array_agg(id ORDER BY id) AS ids FROM tags WHERE name LIKE 'tag%')`;
     await step('articles', `${ids}
-      INSERT INTO articles (slug, title, description, body, author_id, created_at, updated_at)
+      INSERT INTO articles (slug, title, description, body, author_id, published_at, created_at, updated_at)
       SELECT 'bench-article-' || i, 'Bench article ' || i, 'What article ' || i || ' is about',
              repeat('Benchmark body of article ' || i || '. ', 30),
-             u.ids[1 + (i * 7919) % $2::int], now() - make_interval(secs => i * 30), now() - make_interval(secs => i * 30)
+             u.ids[1 + (i * 7919) % $2::int], now() - make_interval(secs => i * 30), now() - make_interval(secs => i * 30), now() - make_interval(secs => i * 30)
       FROM generate_series(1, $1::int) AS i, u`, sizes.articles, sizes.users);
     await step('article tags', `${ids}
       INSERT INTO article_tags (article_id, tag_id)

@@ -8,6 +8,7 @@
 //   BENCH_DURATION       seconds per scenario and mode (default 10)
 //   BENCH_CONNECTIONS    concurrent connections (default 50)
 //   BENCH_ONLY           comma-separated scenario names to run
+//   BENCH_USERS          signed-in scenarios rotate through this many users' tokens (default 25)
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -86,24 +87,35 @@ async function startApi(cacheEnabled) {
   throw new Error('the api did not start');
 }
 
-async function login(base) {
+/** Signed-in scenarios rotate through this many bench users, so per-viewer caching is not flattered. */
+const SIGNED_IN_USERS = Number(process.env.BENCH_USERS ?? 25);
+
+async function login(base, n) {
   const response = await fetch(`${base}/api/users/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user: { email: 'bench1@bench.example', password: BENCH_PASSWORD } }),
+    body: JSON.stringify({ user: { email: `bench${n}@bench.example`, password: BENCH_PASSWORD } }),
   });
   if (!response.ok) throw new Error(`login failed: ${response.status}`);
   return (await response.json()).user.token;
 }
 
-function load(base, scenario, token) {
+function load(base, scenario, tokens) {
+  let next = 0;
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url: `${base}${scenario.path}`,
         method: scenario.method ?? 'GET',
         body: scenario.body,
-        headers: { 'content-type': 'application/json', ...(scenario.signedIn && { authorization: `Token ${token}` }) },
+        headers: { 'content-type': 'application/json' },
+        // Each signed-in request signs in as the next bench user in turn.
+        requests: [
+          {
+            setupRequest: (request) =>
+              scenario.signedIn ? { ...request, headers: { ...request.headers, authorization: `Token ${tokens[next++ % tokens.length]}` } } : request,
+          },
+        ],
         connections,
         duration,
       },
@@ -123,14 +135,15 @@ async function main() {
   const cached = await startApi(true);
   const uncached = await startApi(false);
   try {
-    const token = await login(cached.base);
-    console.log(`\n${scenarios.length} scenarios, ${duration} s each per mode, ${connections} connections\n`);
+    const tokens = [];
+    for (let n = 1; n <= SIGNED_IN_USERS; n += 1) tokens.push(await login(cached.base, n));
+    console.log(`\n${scenarios.length} scenarios, ${duration} s each per mode, ${connections} connections, signed in as ${tokens.length} users in turn\n`);
     const rows = [];
     for (const scenario of scenarios) {
       // Warm the cache, so the cached figure measures hits (and the overlay for signed-in reads).
-      await load(cached.base, { ...scenario, method: scenario.method }, token).catch(() => undefined);
-      const on = summary(await load(cached.base, scenario, token));
-      const off = summary(await load(uncached.base, scenario, token));
+      await load(cached.base, scenario, tokens).catch(() => undefined);
+      const on = summary(await load(cached.base, scenario, tokens));
+      const off = summary(await load(uncached.base, scenario, tokens));
       rows.push({
         scenario: scenario.name,
         'cached req/s': Math.round(on.rps),
