@@ -21,6 +21,17 @@ const argon2 = require('argon2');
 
 export const BENCH_PASSWORD = 'bench-password';
 
+/** Topic words of the bench articles' bodies (64 of them). */
+export const TOPICS = [
+  'algebra', 'astronomy', 'baking', 'ballet', 'biology', 'botany', 'calculus', 'camping', 'cheese', 'chess',
+  'climbing', 'coffee', 'compilers', 'cycling', 'databases', 'dragons', 'economics', 'electronics', 'falconry', 'fencing',
+  'fishing', 'forestry', 'gardening', 'geology', 'glassblowing', 'guitars', 'history', 'jazz', 'kayaking', 'knitting',
+  'linguistics', 'locksmithing', 'magnets', 'meteorology', 'mushrooms', 'navigation', 'networking', 'opera', 'origami', 'painting',
+  'philosophy', 'photography', 'physics', 'poetry', 'pottery', 'puzzles', 'quilting', 'robotics', 'rowing', 'sailing',
+  'sculpture', 'skiing', 'statistics', 'surfing', 'tea', 'telescopes', 'theatre', 'topology', 'trains', 'volcanoes',
+  'weaving', 'whales', 'wine', 'zoology',
+];
+
 export async function generateBenchData({ databaseUrl = process.env.DATABASE_URL, scale = 1, log = console.log } = {}) {
   if (!databaseUrl) throw new Error('DATABASE_URL is not set');
   const sizes = {
@@ -56,12 +67,17 @@ export async function generateBenchData({ databaseUrl = process.env.DATABASE_URL
       WITH u AS (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE email LIKE '%@bench.example'),
            a AS (SELECT array_agg(id ORDER BY id) AS ids FROM articles WHERE slug LIKE 'bench-article-%'),
            t AS (SELECT array_agg(id ORDER BY id) AS ids FROM tags WHERE name LIKE 'tag%')`;
+    // Published (visible in lists and search) as soon as created; each body ends with three topic
+    // words, so that searches have words of every frequency: "benchmark" in every article, one
+    // topic word in about 5 %, an adjacent pair of topic words in about 25 articles.
     await step('articles', `${ids}
-      INSERT INTO articles (slug, title, description, body, author_id, published_at, created_at, updated_at)
+      INSERT INTO articles (slug, title, description, body, author_id, created_at, updated_at, published_at)
       SELECT 'bench-article-' || i, 'Bench article ' || i, 'What article ' || i || ' is about',
-             repeat('Benchmark body of article ' || i || '. ', 30),
-             u.ids[1 + (i * 7919) % $2::int], now() - make_interval(secs => i * 30), now() - make_interval(secs => i * 30), now() - make_interval(secs => i * 30)
-      FROM generate_series(1, $1::int) AS i, u`, sizes.articles, sizes.users);
+             repeat('Benchmark body of article ' || i || '. ', 30) || 'Topics: ' ||
+               ($3::text[])[1 + i % 64] || ' ' || ($3::text[])[1 + (i / 64) % 64] || ' ' || ($3::text[])[1 + (i * 7) % 64] || '.',
+             u.ids[1 + (i * 7919) % $2::int], now() - make_interval(secs => i * 30), now() - make_interval(secs => i * 30),
+             now() - make_interval(secs => i * 30)
+      FROM generate_series(1, $1::int) AS i, u`, sizes.articles, sizes.users, TOPICS);
     await step('article tags', `${ids}
       INSERT INTO article_tags (article_id, tag_id)
       SELECT a.ids[n], t.ids[1 + (n + k * 17) % $1::int]

@@ -10,16 +10,15 @@
 //   BENCH_ONLY           comma-separated scenario names to run
 //   BENCH_USERS          signed-in scenarios rotate through this many users' tokens (default 25)
 import autocannon from 'autocannon';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { BENCH_PASSWORD, generateBenchData } from './generate-data.mjs';
-import { freePort } from './free-port.mjs';
+import { BENCH_DATABASE_URL, ensureBenchDatabase, startBenchApi } from './bench-setup.mjs';
+import { BENCH_PASSWORD } from './generate-data.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/conduit_bench';
+const databaseUrl = BENCH_DATABASE_URL;
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const only = process.env.BENCH_ONLY?.split(',');
@@ -37,55 +36,6 @@ const scenarios = [
   { name: 'feed (signed in)', path: '/api/articles/feed?limit=20', signedIn: true },
   { name: 'write: comment', path: '/api/articles/bench-article-5/comments', signedIn: true, method: 'POST', body: JSON.stringify({ comment: { body: 'Benchmark comment' } }) },
 ].filter((scenario) => !only || only.includes(scenario.name));
-
-async function ensureDatabase() {
-  const url = new URL(databaseUrl);
-  const name = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (!rowCount) await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  execFileSync(process.execPath, [path.join(root, 'scripts/prisma-migrate.mjs'), 'deploy'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: 'inherit',
-  });
-  await generateBenchData({ databaseUrl });
-  // Fresh statistics and visibility map, as autovacuum would keep them on a live database
-  // (migrations that rewrite rows leave neither).
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query('VACUUM ANALYZE');
-  await client.end();
-}
-
-async function startApi(cacheEnabled) {
-  const port = await freePort();
-  const child = spawn(process.execPath, [process.env.BENCH_API_ENTRY ?? path.join(root, 'dist/src/main.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      CACHE_ENABLED: String(cacheEnabled),
-      JWT_SECRET: process.env.JWT_SECRET ?? 'bench-secret-bench-secret-bench-secret',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    try {
-      if ((await fetch(`${base}/api/tags`)).ok) return { base, child };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the api did not start');
-}
 
 /** Signed-in scenarios rotate through this many bench users, so per-viewer caching is not flattered. */
 const SIGNED_IN_USERS = Number(process.env.BENCH_USERS ?? 25);
@@ -131,9 +81,9 @@ function summary(result) {
 
 async function main() {
   if (!existsSync(path.join(root, 'dist/src/main.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  await ensureDatabase();
-  const cached = await startApi(true);
-  const uncached = await startApi(false);
+  await ensureBenchDatabase(databaseUrl);
+  const cached = await startBenchApi(databaseUrl, { CACHE_ENABLED: 'true' });
+  const uncached = await startBenchApi(databaseUrl, { CACHE_ENABLED: 'false' });
   try {
     const tokens = [];
     for (let n = 1; n <= SIGNED_IN_USERS; n += 1) tokens.push(await login(cached.base, n));

@@ -55,6 +55,8 @@ async function main(): Promise<void> {
           description: article.description,
           body: article.body,
           authorId: ids.get(article.author)!,
+          // Published: lists and search show published articles only.
+          publishedAt: new Date(),
           tags: { create: tagIds.map((tagId) => ({ tagId })) },
         },
       });

@@ -86,12 +86,33 @@ async function openEngine(url) {
   const schema = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');
   const factory = new PrismaPg({ connectionString: parsed.toString() }, schema ? { schema } : undefined);
+  sendScriptsWhole(factory);
   const SchemaEngine = loadEngine();
   return SchemaEngine.new(
     { datamodels: [[schemaPath, fs.readFileSync(schemaPath, 'utf8')]] },
     (log) => process.env.DEBUG_SCHEMA_ENGINE && console.error('[schema-engine]', log),
     bindMigrationAwareSqlAdapterFactory(factory),
   );
+}
+
+/**
+ * The pg adapter runs a migration script by splitting it on every `;`, which cuts a function
+ * body (`$$ ... ; ... $$`) in pieces. PostgreSQL takes a whole multi-statement script in one
+ * simple query (run as one implicit transaction), so send it as it is.
+ */
+function sendScriptsWhole(factory) {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    adapter.executeScript = async (script) => {
+      try {
+        await adapter.underlyingDriver().query(script);
+      } catch (error) {
+        adapter.onError(error);
+      }
+    };
+    return adapter;
+  };
 }
 
 function timestamp() {

@@ -4,11 +4,12 @@ import { InfrastructureModule } from '@/infra/infrastructure.module';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { CommentsModule } from '@/modules/comments/comments.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
+import { SearchModule } from '@/modules/search/search.module';
 import { TagsModule } from '@/modules/tags/tags.module';
 import { UsersModule } from '@/modules/users/users.module';
 
 /** The api process: infrastructure and the feature modules that serve `/api`. */
 @Module({
-  imports: [InfrastructureModule, HealthModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule],
+  imports: [InfrastructureModule, HealthModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule],
 })
 export class AppModule {}

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MinLength, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Matches, Max, MinLength, Min, ValidateIf, validateSync } from 'class-validator';
 
 /**
  * Every setting Conduit reads from the environment, parsed and validated once at start-up.
@@ -136,6 +136,36 @@ export class Environment {
   @IsOptional()
   @IsString()
   APP_VERSION?: string;
+
+  /**
+   * Elasticsearch node, e.g. `http://localhost:9200`: search then runs on Elasticsearch, kept in
+   * step by the worker. Unset: PostgreSQL full-text search. May hold credentials: never logged.
+   */
+  @ValidateIf((environment: Environment) => environment.ELASTICSEARCH_NODE !== undefined || environment.LOG_ELASTICSEARCH)
+  @IsDefined({ message: '$property is required when LOG_ELASTICSEARCH is true' })
+  @IsString()
+  @Matches(/^https?:\/\//, { message: '$property must be an http:// or https:// URL' })
+  ELASTICSEARCH_NODE?: string;
+
+  /** The alias searches and writes go through; each reindex creates `<alias>-<timestamp>` behind it. */
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: '$property must be a lower-case Elasticsearch index name' })
+  ELASTICSEARCH_INDEX = 'conduit-articles';
+
+  /** Longest an Elasticsearch request may take (the client has no timeout of its own). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  ELASTICSEARCH_TIMEOUT_MS = 5_000;
+
+  /** Also send the structured request logs to Elasticsearch, one index a day (`<prefix>-YYYY.MM.DD`). */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? ['true', '1', 'yes', 'on'].includes(value.toLowerCase()) : value))
+  @IsBoolean()
+  LOG_ELASTICSEARCH = false;
+
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: '$property must be a lower-case Elasticsearch index name' })
+  LOG_ELASTICSEARCH_PREFIX = 'conduit-logs';
 }
 
 /** Thrown when the environment is unusable; its message is one line meant for the operator. */

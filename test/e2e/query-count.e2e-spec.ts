@@ -79,7 +79,8 @@ describe('SQL queries per list request', () => {
     [manyComments, oneComment] = [await createArticle(app, prolific), await createArticle(app, prolific)];
     for (const author of authors.slice(0, 20)) await addComment(app, author, manyComments.slug);
     await addComment(app, authors[1], oneComment.slug);
-  }, 120_000); // some 250 writes through the API, argon2 sign-ups included
+    // Some 300 writes: seconds on a quiet machine, more on a loaded one.
+  }, 120_000);
 
   afterAll(async () => {
     clientPrototype.query = originalQuery;

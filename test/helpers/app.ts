@@ -1,4 +1,4 @@
-import { Test } from '@nestjs/testing';
+import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '@/app.module';
 import { configureApp } from '@/app.setup';
@@ -8,10 +8,11 @@ import { PrismaService } from '@/infra/prisma/prisma.service';
 
 /**
  * The real application, configured exactly as `main.ts` does, on the test database that
- * `scripts/with-test-db.mjs` created and migrated (DATABASE_URL points at it).
+ * `scripts/with-test-db.mjs` created and migrated (DATABASE_URL points at it). `customize` may
+ * override providers (a suite that runs against each search engine in turn).
  */
-export async function createTestApp(): Promise<NestExpressApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+export async function createTestApp(customize: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder): Promise<NestExpressApplication> {
+  const moduleRef = await customize(Test.createTestingModule({ imports: [AppModule] })).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error', 'warn'] });
   configureApp(app);
   await app.init();

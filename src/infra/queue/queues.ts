@@ -7,6 +7,8 @@ export const QUEUES = {
   mail: 'mail',
   /** Work due at a time: scheduled publication, the digest run, outbox housekeeping. */
   scheduled: 'scheduled',
+  /** Article documents indexed or deleted in the search engine (Elasticsearch). */
+  search: 'search',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -59,6 +59,12 @@ export class ArticlesRepository {
     return { rows, count };
   }
 
+  /** The published articles among `ids`, in no particular order. */
+  findListRowsByIds(ids: number[]): Promise<ArticleListRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.prisma.article.findMany({ where: { id: { in: ids }, publishedAt: { not: null } }, select: ARTICLE_LIST_SELECT });
+  }
+
   findBySlug(slug: string): Promise<ArticleRow | null> {
     return this.prisma.article.findUnique({ where: { slug }, select: ARTICLE_SELECT });
   }

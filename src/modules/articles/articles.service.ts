@@ -15,7 +15,7 @@ import { ArticleViewerContext, toArticle, toArticleListItem } from './article.ma
 import { ArticleContent, ArticleFilter, ArticleListRow, ArticleRow, ArticlesRepository } from './articles.repository';
 import { AlreadyPublished, ArticleNotFound, NotArticleAuthor, TitleTaken } from './articles.errors';
 import type { NewArticleDto, UpdateArticleDto } from './dto/article-requests.dto';
-import type { MultipleArticlesResponseDto, SingleArticleResponseDto } from './dto/article-response.dto';
+import type { ArticleListItemDto, MultipleArticlesResponseDto, SingleArticleResponseDto } from './dto/article-response.dto';
 import { slugify } from './slug';
 
 export interface ArticleListFilter {
@@ -44,6 +44,13 @@ export class ArticlesService {
 
   feed(viewer: Viewer, page: Page): Promise<MultipleArticlesResponseDto> {
     return this.page({ feedOf: viewer.id }, page, viewer);
+  }
+
+  /** List items of the published articles among `ids`, by id, for lists ranked elsewhere (search). */
+  async listItemsByIds(ids: number[], viewer?: Viewer): Promise<Map<number, ArticleListItemDto>> {
+    const rows = await this.articles.findListRowsByIds(ids);
+    const context = await this.viewerContext(rows, viewer);
+    return new Map(rows.map((row) => [row.id, toArticleListItem(row, context)]));
   }
 
   async get(slug: string, viewer?: Viewer): Promise<SingleArticleResponseDto> {

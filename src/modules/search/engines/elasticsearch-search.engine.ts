@@ -1,0 +1,149 @@
+import type { estypes } from '@elastic/elasticsearch';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ElasticsearchService } from '@nestjs/elasticsearch';
+import type { Environment } from '@/config/environment';
+import type {
+  ArticleDocument,
+  ArticleSearch,
+  ArticleSearchResult,
+  IndexedVersion,
+  SearchEngine,
+  SyncOperation,
+  SyncOutcome,
+  TrendingTag,
+} from '../search-engine';
+import {
+  articleIndexSettings,
+  articleMappings,
+  articleSearchRequest,
+  bulkOperations,
+  readBulkOutcomes,
+  readSearchHits,
+  readTrendingTags,
+  timestampedIndexName,
+  trendingTagsRequest,
+} from './article-index';
+
+const VERSIONS_PAGE = 5_000;
+
+/**
+ * Elasticsearch, when ELASTICSEARCH_NODE is set. Searches and sync writes go through an alias
+ * (ELASTICSEARCH_INDEX); a rebuild fills a new timestamped index and moves the alias to it in one
+ * atomic request, then drops the old index.
+ */
+@Injectable()
+export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
+  readonly kind = 'elasticsearch';
+  readonly syncsDocuments = true;
+  readonly indexName: string;
+  private readonly logger = new Logger('ElasticsearchSearchEngine');
+  private readonly enabled: boolean;
+
+  constructor(
+    private readonly client: ElasticsearchService,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.indexName = config.get('ELASTICSEARCH_INDEX', { infer: true });
+    this.enabled = Boolean(config.get('ELASTICSEARCH_NODE', { infer: true }));
+  }
+
+  /** Creates the first index behind the alias if there is none; Elasticsearch being down is not fatal here. */
+  async onModuleInit(): Promise<void> {
+    if (!this.enabled) return;
+    try {
+      await this.ensureIndex();
+    } catch (error) {
+      this.logger.warn(`Elasticsearch index "${this.indexName}" not ready: ${(error as Error).message}`);
+    }
+  }
+
+  async ensureIndex(): Promise<void> {
+    if (await this.client.indices.existsAlias({ name: this.indexName })) return;
+    await this.client.indices.create({
+      index: timestampedIndexName(this.indexName),
+      settings: articleIndexSettings(),
+      mappings: articleMappings(),
+      aliases: { [this.indexName]: { is_write_index: true } },
+    });
+  }
+
+  async searchArticles(search: ArticleSearch): Promise<ArticleSearchResult> {
+    return readSearchHits(await this.client.search(articleSearchRequest(this.indexName, search)));
+  }
+
+  async trendingTags(days: number, limit: number): Promise<TrendingTag[]> {
+    return readTrendingTags(await this.client.search(trendingTagsRequest(this.indexName, days, limit)));
+  }
+
+  write(operations: SyncOperation[]): Promise<SyncOutcome[]> {
+    return this.writeTo(this.indexName, operations);
+  }
+
+  /** Counts and versions are read after a refresh, so that writes of the last second are seen. */
+  async countDocuments(): Promise<number> {
+    await this.client.indices.refresh({ index: this.indexName });
+    return (await this.client.count({ index: this.indexName })).count;
+  }
+
+  async *indexedVersions(): AsyncIterable<IndexedVersion[]> {
+    await this.client.indices.refresh({ index: this.indexName });
+    let after: estypes.SortResults | undefined;
+    for (;;) {
+      const response = await this.client.search({
+        index: this.indexName,
+        size: VERSIONS_PAGE,
+        _source: false,
+        version: true,
+        query: { match_all: {} },
+        sort: [{ id: { order: 'asc' } }],
+        ...(after && { search_after: after }),
+      });
+      const hits = response.hits.hits;
+      if (hits.length === 0) return;
+      yield hits.map((hit) => ({ id: Number(hit._id), version: BigInt(hit._version ?? 0) }));
+      after = hits[hits.length - 1].sort;
+      if (hits.length < VERSIONS_PAGE) return;
+    }
+  }
+
+  async rebuild(documents: AsyncIterable<Array<{ version: bigint; document: ArticleDocument }>>): Promise<{ index: string; documents: number }> {
+    const index = timestampedIndexName(this.indexName);
+    // No refreshes while loading: faster, and the new index is invisible until the swap anyway.
+    await this.client.indices.create({ index, settings: { ...articleIndexSettings(), refresh_interval: '-1' }, mappings: articleMappings() });
+    let count = 0;
+    for await (const page of documents) {
+      if (page.length === 0) continue;
+      const operations: SyncOperation[] = page.map(({ version, document }) => ({ kind: 'index', id: document.id, version, document }));
+      const failed = (await this.writeTo(index, operations)).filter((outcome) => outcome.result === 'failed');
+      if (failed.length > 0) {
+        await this.client.indices.delete({ index });
+        throw new Error(`reindex failed on article ${failed[0].id}: ${failed[0].error ?? 'unknown error'}`);
+      }
+      count += page.length;
+    }
+    await this.client.indices.putSettings({ index, settings: { refresh_interval: '1s' } });
+    await this.client.indices.refresh({ index });
+    const previous = (await this.client.indices.existsAlias({ name: this.indexName }))
+      ? Object.keys(await this.client.indices.getAlias({ name: this.indexName }))
+      : [];
+    await this.client.indices.updateAliases({
+      actions: [
+        ...previous.map((old) => ({ remove: { index: old, alias: this.indexName } })),
+        { add: { index, alias: this.indexName, is_write_index: true } },
+      ],
+    });
+    if (previous.length > 0) await this.client.indices.delete({ index: previous });
+    return { index, documents: count };
+  }
+
+  private async writeTo(index: string, operations: SyncOperation[]): Promise<SyncOutcome[]> {
+    if (operations.length === 0) return [];
+    try {
+      return readBulkOutcomes(operations, await this.client.bulk({ operations: bulkOperations(index, operations) }));
+    } catch (error) {
+      // The whole request failed (Elasticsearch down, timeout): every operation is retried.
+      return operations.map((operation) => ({ id: operation.id, result: 'failed' as const, error: (error as Error).message }));
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@/generated/prisma/client';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import { SearchRepository } from '../search.repository';
+import type {
+  ArticleDocument,
+  ArticleSearch,
+  ArticleSearchResult,
+  IndexedVersion,
+  SearchEngine,
+  SearchHighlights,
+  SyncOperation,
+  SyncOutcome,
+  TrendingTag,
+} from '../search-engine';
+import { FRAGMENT_SEPARATOR, hasMatch, HIGHLIGHT_END, HIGHLIGHT_START } from '../search-text';
+
+const WHOLE_FIELD = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_END}, HighlightAll=true`;
+const BODY_FRAGMENTS = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_END}, MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=${FRAGMENT_SEPARATOR}`;
+const SEARCH_INDEX = 'articles_search_vector_idx';
+
+interface HitRow {
+  total: number;
+  id: number | null;
+  score: number | null;
+  title: string | null;
+  description: string | null;
+  body: string | null;
+  tags: string[] | null;
+}
+
+/**
+ * PostgreSQL full-text search, the default engine: `articles.search_vector` is a generated,
+ * weighted tsvector (title and tags A/B, description B, body C) under a GIN index, so the
+ * database is the index and there is nothing to sync. Queries use `websearch_to_tsquery`,
+ * ranking `ts_rank`, and `ts_headline` for the highlights of the page's rows only.
+ */
+@Injectable()
+export class PostgresSearchEngine implements SearchEngine {
+  readonly kind = 'postgres';
+  readonly syncsDocuments = false;
+  readonly indexName = SEARCH_INDEX;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly repository: SearchRepository,
+  ) {}
+
+  async searchArticles(search: ArticleSearch): Promise<ArticleSearchResult> {
+    const filters = [Prisma.sql`a.search_vector @@ q.query`, Prisma.sql`a.published_at IS NOT NULL`];
+    if (search.tag !== undefined) {
+      filters.push(Prisma.sql`EXISTS (SELECT 1 FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id AND t.name = ${search.tag})`);
+    }
+    if (search.author !== undefined) {
+      filters.push(Prisma.sql`a.author_id = (SELECT id FROM users WHERE username = ${search.author})`);
+    }
+    const rows = await this.prisma.$queryRaw<HitRow[]>`
+      WITH q AS (SELECT websearch_to_tsquery('english', ${search.text}) AS query),
+      matches AS (
+        SELECT a.id, ts_rank(a.search_vector, q.query) AS score FROM articles a, q
+        WHERE ${Prisma.join(filters, ' AND ')}
+      ),
+      page AS (SELECT id, score FROM matches ORDER BY score DESC, id DESC LIMIT ${search.limit} OFFSET ${search.offset})
+      SELECT counted.total, hit.* FROM (SELECT count(*)::int AS total FROM matches) AS counted
+      LEFT JOIN LATERAL (
+        SELECT page.id, page.score::float8 AS score,
+               ts_headline('english', a.title, q.query, ${WHOLE_FIELD}) AS title,
+               ts_headline('english', a.description, q.query, ${WHOLE_FIELD}) AS description,
+               ts_headline('english', a.body, q.query, ${BODY_FRAGMENTS}) AS body,
+               ARRAY(SELECT ts_headline('english', t.name, q.query, ${WHOLE_FIELD})
+                     FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id ORDER BY t.name) AS tags
+        FROM page JOIN articles a ON a.id = page.id CROSS JOIN q
+      ) AS hit ON true
+      ORDER BY hit.score DESC, hit.id DESC`;
+    const total = rows[0]?.total ?? 0;
+    const hits = rows
+      .filter((row) => row.id !== null)
+      .map((row) => ({ articleId: row.id!, score: row.score!, highlights: highlightsOf(row) }));
+    return { hits, total };
+  }
+
+  trendingTags(days: number, limit: number): Promise<TrendingTag[]> {
+    return this.prisma.$queryRaw<TrendingTag[]>`
+      SELECT t.name AS tag, count(*)::int AS "articlesCount", coalesce(sum(a.favorites_count), 0)::int AS "favoritesCount"
+      FROM articles a JOIN article_tags at ON at.article_id = a.id JOIN tags t ON t.id = at.tag_id
+      WHERE a.published_at >= now() - make_interval(days => ${days}::int) AND a.published_at <= now()
+      GROUP BY t.name
+      ORDER BY "articlesCount" DESC, "favoritesCount" DESC, t.name ASC
+      LIMIT ${limit}`;
+  }
+
+  /** The generated column is the index: every write is already there. */
+  write(operations: SyncOperation[]): Promise<SyncOutcome[]> {
+    return Promise.resolve(operations.map((operation) => ({ id: operation.id, result: 'written' as const })));
+  }
+
+  async countDocuments(): Promise<number> {
+    const [row] = await this.prisma.$queryRaw<Array<{ count: number }>>`
+      SELECT count(*)::int AS count FROM articles WHERE published_at IS NOT NULL AND search_vector IS NOT NULL`;
+    return row.count;
+  }
+
+  indexedVersions(): AsyncIterable<IndexedVersion[]> {
+    return this.repository.publishedVersions();
+  }
+
+  /**
+   * The vectors cannot be stale (they are generated); a rebuild sets right any drifted tags text
+   * and rebuilds the GIN index concurrently, so searches keep working meanwhile.
+   */
+  async rebuild(_documents: AsyncIterable<Array<{ version: bigint; document: ArticleDocument }>>): Promise<{ index: string; documents: number }> {
+    await this.repository.repairTagsText();
+    await this.prisma.$executeRawUnsafe(`REINDEX INDEX CONCURRENTLY "${SEARCH_INDEX}"`);
+    return { index: SEARCH_INDEX, documents: await this.countDocuments() };
+  }
+}
+
+function highlightsOf(row: HitRow): SearchHighlights {
+  const highlights: SearchHighlights = {};
+  if (row.title && hasMatch(row.title)) highlights.title = [row.title];
+  if (row.description && hasMatch(row.description)) highlights.description = [row.description];
+  const fragments = (row.body ?? '').split(FRAGMENT_SEPARATOR).filter(hasMatch);
+  if (fragments.length > 0) highlights.body = fragments;
+  const tags = (row.tags ?? []).filter(hasMatch);
+  if (tags.length > 0) highlights.tagList = tags;
+  return highlights;
+}

@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ElasticsearchModule } from '@nestjs/elasticsearch';
+import type { Environment } from '@/config/environment';
+import { ElasticsearchSearchEngine } from './engines/elasticsearch-search.engine';
+import { PostgresSearchEngine } from './engines/postgres-search.engine';
+import { SEARCH_ENGINE, type SearchEngine } from './search-engine';
+import { SearchMaintenance } from './search-maintenance.service';
+import { SearchSync } from './search-sync';
+import { SearchRepository } from './search.repository';
+
+/**
+ * The search engine chosen by configuration, and what every process does with it: the api
+ * searches, the worker syncs, the command line checks and reindexes. The Elasticsearch client is
+ * always constructed (it connects lazily) but used only when ELASTICSEARCH_NODE is set.
+ */
+@Module({
+  imports: [
+    ElasticsearchModule.registerAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) => ({
+        node: config.get('ELASTICSEARCH_NODE', { infer: true }) ?? 'http://127.0.0.1:9200',
+        requestTimeout: config.get('ELASTICSEARCH_TIMEOUT_MS', { infer: true }),
+        maxRetries: 2,
+      }),
+    }),
+  ],
+  providers: [
+    SearchRepository,
+    PostgresSearchEngine,
+    ElasticsearchSearchEngine,
+    {
+      provide: SEARCH_ENGINE,
+      inject: [ConfigService, PostgresSearchEngine, ElasticsearchSearchEngine],
+      useFactory: (config: ConfigService<Environment, true>, postgres: PostgresSearchEngine, elasticsearch: ElasticsearchSearchEngine): SearchEngine =>
+        config.get('ELASTICSEARCH_NODE', { infer: true }) ? elasticsearch : postgres,
+    },
+    SearchSync,
+    SearchMaintenance,
+  ],
+  exports: [ElasticsearchModule, SEARCH_ENGINE, SearchSync, SearchMaintenance],
+})
+export class SearchCoreModule {}

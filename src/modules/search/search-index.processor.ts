@@ -1,0 +1,40 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import { OutboxService } from '@/infra/outbox/outbox.service';
+import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
+import type { SearchJobData, SearchJobName } from './search-jobs';
+import { SearchSync } from './search-sync';
+
+/**
+ * The `search` queue: brings article documents in line with PostgreSQL. Many jobs run side by side
+ * so that a burst of events becomes a few bulk writes (SearchSync batches them). Jobs carry ids
+ * and versions only; the current row is read at write time, and external versions make a late or
+ * repeated job harmless.
+ */
+@Processor(QUEUES.search, { concurrency: 200, ...jobLockOptions() })
+export class SearchIndexProcessor extends WorkerHost {
+  constructor(
+    private readonly sync: SearchSync,
+    private readonly outbox: OutboxService,
+  ) {
+    super();
+  }
+
+  async process(job: Job): Promise<void> {
+    const name = job.name as SearchJobName;
+    switch (name) {
+      case 'index-article':
+      case 'delete-article': {
+        const data = job.data as SearchJobData<typeof name>;
+        await this.sync.sync(data.articleId, BigInt(data.version ?? 0));
+        break;
+      }
+      default: {
+        const unknown: never = name;
+        throw new Error(`search queue has no handler for job "${String(unknown)}"`);
+      }
+    }
+    const eventId = (job.data as SearchJobData<SearchJobName>).eventId;
+    if (eventId) await this.outbox.complete(eventId);
+  }
+}

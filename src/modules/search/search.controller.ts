@@ -1,0 +1,36 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { MaybeCurrentUser, OptionalAuth } from '@/common/auth/auth.decorators';
+import type { Viewer } from '@/common/auth/viewer';
+import { ApiErrorResponses } from '@/common/http/api-responses';
+import { SearchArticlesQueryDto, SearchArticlesResponseDto, TrendingTagsQueryDto, TrendingTagsResponseDto } from './dto/search.dto';
+import { SearchService } from './search.service';
+
+@ApiTags('Search')
+@Controller('search')
+export class SearchController {
+  constructor(private readonly search: SearchService) {}
+
+  /**
+   * Full-text search over published articles (title, tags, description, body), most relevant first,
+   * with highlighted snippets; optionally only one tag's or one author's. Auth is optional (a
+   * token personalises `favorited` and `following`). Not cached: every answer is fresh.
+   */
+  @Get('articles')
+  @OptionalAuth()
+  @ApiOperation({ operationId: 'SearchArticles', summary: 'Search articles' })
+  @ApiErrorResponses(422)
+  @ApiResponse({ status: 503, description: 'The search engine is unavailable', schema: { $ref: '#/components/schemas/GenericErrorModel' } })
+  articles(@Query() query: SearchArticlesQueryDto, @MaybeCurrentUser() viewer?: Viewer): Promise<SearchArticlesResponseDto> {
+    return this.search.searchArticles(query, viewer);
+  }
+
+  /** Tags ranked by the articles published with them in the last `days` days, then by those articles' favorites. Auth not required */
+  @Get('tags/trending')
+  @ApiOperation({ operationId: 'GetTrendingTags', summary: 'Get trending tags' })
+  @ApiErrorResponses(422)
+  @ApiResponse({ status: 503, description: 'The search engine is unavailable', schema: { $ref: '#/components/schemas/GenericErrorModel' } })
+  trending(@Query() query: TrendingTagsQueryDto): Promise<TrendingTagsResponseDto> {
+    return this.search.trendingTags(query);
+  }
+}

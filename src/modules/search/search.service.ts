@@ -1,0 +1,59 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Viewer } from '@/common/auth/viewer';
+import { toPage } from '@/common/pagination/page-query.dto';
+import { ArticlesService } from '@/modules/articles/articles.service';
+import type { SearchArticlesQueryDto, SearchArticlesResponseDto, SearchHighlightsDto, TrendingTagsQueryDto, TrendingTagsResponseDto } from './dto/search.dto';
+import { SEARCH_ENGINE, type SearchEngine, type SearchHighlights } from './search-engine';
+import { renderHighlight } from './search-text';
+import { SearchUnavailable } from './search.errors';
+
+const DEFAULT_TRENDING_DAYS = 7;
+const DEFAULT_TRENDING_LIMIT = 10;
+
+/**
+ * Search over articles with the configured engine. The engine ranks and highlights; the articles
+ * themselves (author, tags, counts, the viewer's flags) come from PostgreSQL through the articles
+ * feature, so a result looks exactly like a list item of `GET /api/articles`.
+ */
+@Injectable()
+export class SearchService {
+  private readonly logger = new Logger('SearchService');
+
+  constructor(
+    @Inject(SEARCH_ENGINE) private readonly engine: SearchEngine,
+    private readonly articles: ArticlesService,
+  ) {}
+
+  async searchArticles(query: SearchArticlesQueryDto, viewer?: Viewer): Promise<SearchArticlesResponseDto> {
+    const page = toPage(query);
+    const result = await this.ask(() => this.engine.searchArticles({ text: query.q, tag: query.tag, author: query.author, ...page }));
+    const items = await this.articles.listItemsByIds(result.hits.map((hit) => hit.articleId), viewer);
+    // A hit whose article is gone (an index a moment behind) is left out of the page.
+    const articles = result.hits.flatMap((hit) => {
+      const item = items.get(hit.articleId);
+      return item ? [{ ...item, score: hit.score, highlights: render(hit.highlights) }] : [];
+    });
+    return { articles, articlesCount: result.total };
+  }
+
+  async trendingTags(query: TrendingTagsQueryDto): Promise<TrendingTagsResponseDto> {
+    const days = query.days ?? DEFAULT_TRENDING_DAYS;
+    const tags = await this.ask(() => this.engine.trendingTags(days, query.limit ?? DEFAULT_TRENDING_LIMIT));
+    return { tags, days };
+  }
+
+  /** An engine that cannot answer is a 503, not a 500; PostgreSQL's own errors keep their mapping. */
+  private async ask<T>(question: () => Promise<T>): Promise<T> {
+    if (this.engine.kind === 'postgres') return question();
+    try {
+      return await question();
+    } catch (error) {
+      this.logger.warn(`Search engine failed: ${(error as Error).message}`);
+      throw new SearchUnavailable();
+    }
+  }
+}
+
+function render(highlights: SearchHighlights): SearchHighlightsDto {
+  return Object.fromEntries(Object.entries(highlights).map(([field, fragments]) => [field, (fragments as string[]).map(renderHighlight)]));
+}
