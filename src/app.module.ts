@@ -5,10 +5,11 @@ import { ArticlesModule } from '@/modules/articles/articles.module';
 import { CommentsModule } from '@/modules/comments/comments.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
 import { TagsModule } from '@/modules/tags/tags.module';
+import { UploadsModule } from '@/modules/uploads/uploads.module';
 import { UsersModule } from '@/modules/users/users.module';
 
 /** The api process: infrastructure and the feature modules that serve `/api`. */
 @Module({
-  imports: [InfrastructureModule, HealthModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule],
+  imports: [InfrastructureModule, HealthModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, UploadsModule],
 })
 export class AppModule {}

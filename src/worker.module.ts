@@ -4,6 +4,7 @@ import { MailModule } from '@/infra/mail/mail.module';
 import { OutboxRelay } from '@/infra/outbox/outbox-relay.service';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { NotificationsWorkerModule } from '@/modules/notifications/notifications-worker.module';
+import { UploadsWorkerModule } from '@/modules/uploads/uploads-worker.module';
 import { JobSchedulers, ScheduledProcessor } from '@/worker/scheduled.processor';
 
 /**
@@ -11,7 +12,7 @@ import { JobSchedulers, ScheduledProcessor } from '@/worker/scheduled.processor'
  * the outbox relay and the repeatable jobs.
  */
 @Module({
-  imports: [InfrastructureModule, MailModule, ArticlesModule, NotificationsWorkerModule],
+  imports: [InfrastructureModule, MailModule, ArticlesModule, NotificationsWorkerModule, UploadsWorkerModule],
   providers: [OutboxRelay, ScheduledProcessor, JobSchedulers],
 })
 export class WorkerModule {}

@@ -7,6 +7,8 @@ export const QUEUES = {
   mail: 'mail',
   /** Work due at a time: scheduled publication, the digest run, outbox housekeeping. */
   scheduled: 'scheduled',
+  /** Uploaded images: checking, re-encoding into variants, and deleting what is no longer used. */
+  media: 'media',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
