@@ -31,11 +31,17 @@ RUN npm ci --ignore-scripts
 # `--omit=optional` as well as `--omit=dev`: Prisma's CLI and TypeScript are optional peers of
 # @prisma/client, which the lockfile marks "devOptional", and `--omit=dev` alone would ship them
 # (about 250 MB). The one production optional package today is pg-cloudflare (Cloudflare Workers
-# only); check-docker fails if another one appears (sharp's platform binaries, for instance), as
-# this flag would then leave it out.
+# only); check-docker fails if another one appears, as this flag would then leave it out.
+# sharp's prebuilt binaries are such optional packages, one per platform: they are installed on
+# their own, for the platform the image is built for, at the locked sharp version.
 FROM base AS prod-deps
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts
+RUN version=$(node -p "require('./node_modules/sharp/package.json').version") \
+ && mkdir /tmp/sharp && cd /tmp/sharp \
+ && npm install --no-save --no-package-lock --ignore-scripts --no-audit --no-fund "sharp@$version" \
+ && cp -R node_modules/@img /app/node_modules/ \
+ && rm -rf /tmp/sharp
 
 # Compile: `npm run build` runs `prisma:generate` (with the stub engine, offline) then `nest build`.
 FROM deps AS build
@@ -57,6 +63,8 @@ COPY package.json ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY --from=build /app/dist ./dist
+# The one folder the processes write: uploaded images (a volume in compose, owned by `node`).
+RUN mkdir -p /var/lib/conduit/storage && chown node:node /var/lib/conduit/storage
 USER node
 EXPOSE 3000
 # No HEALTHCHECK here: the same image runs the worker and one-shot commands, which serve no HTTP.

@@ -54,7 +54,11 @@ const RUNTIME_INPUTS = {
 };
 
 // Production packages whose optional dependencies `npm ci --omit=optional` may leave out.
+/** sharp's prebuilt binaries: the runtime's install stage must copy its own platform's into node_modules/@img. */
+const SHARP_BINARIES = /^@img\/sharp-/;
+
 const OPTIONAL_PACKAGES_NOT_NEEDED = {
+  '@emnapi/runtime': 'used by the WebAssembly build of sharp only (the image has a native one)',
   'pg-cloudflare': 'used by pg on Cloudflare Workers only',
   // BullMQ's msgpackr uses these native decoders when present and pure JavaScript otherwise.
   'msgpackr-extract': 'a speed-up for msgpackr (BullMQ); it falls back to JavaScript',
@@ -763,7 +767,8 @@ function checkRuntimeDependencies(project) {
   if (omitOptional) {
     for (const [key, entry] of Object.entries(project.lock.packages ?? {})) {
       const name = packageName(key);
-      if (entry.optional && !entry.dev && !entry.devOptional && !OPTIONAL_PACKAGES_NOT_NEEDED[name]) {
+      const sharpInstalledSeparately = SHARP_BINARIES.test(name) && installStage.instructions.some((i) => i.keyword === 'RUN' && /node_modules\/@img\b/.test(i.args));
+      if (entry.optional && !entry.dev && !entry.devOptional && !OPTIONAL_PACKAGES_NOT_NEEDED[name] && !sharpInstalledSeparately) {
         problems.push(
           `--omit=optional leaves out ${name}, a production optional dependency (drop the flag or list it in OPTIONAL_PACKAGES_NOT_NEEDED)`,
         );

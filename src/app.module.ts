@@ -6,10 +6,11 @@ import { CommentsModule } from '@/modules/comments/comments.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
 import { SearchModule } from '@/modules/search/search.module';
 import { TagsModule } from '@/modules/tags/tags.module';
+import { UploadsModule } from '@/modules/uploads/uploads.module';
 import { UsersModule } from '@/modules/users/users.module';
 
 /** The api process: infrastructure and the feature modules that serve `/api`. */
 @Module({
-  imports: [InfrastructureModule, HealthModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule],
+  imports: [InfrastructureModule, HealthModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule, UploadsModule],
 })
 export class AppModule {}

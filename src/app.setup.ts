@@ -9,6 +9,7 @@ import { AllExceptionsFilter } from '@/common/errors/all-exceptions.filter';
 import { errorBody } from '@/common/errors/error-body';
 import { createValidationPipe } from '@/common/validation/validation.pipe';
 import { mountQueueDashboard } from '@/infra/queue/queue-dashboard';
+import { MEDIA_PATH, mountMedia } from '@/infra/storage/media-route';
 
 export const API_PREFIX = 'api';
 
@@ -30,8 +31,9 @@ export function configureApp(app: NestExpressApplication): void {
   // inline scripts, so it goes without a Content-Security-Policy.
   const apiHeaders = helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } });
   const pageHeaders = helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  // Images under /media/ get the API's strict headers too (embeddable from any origin, no scripts).
   app.use((request: Request, response: Response, next: NextFunction) =>
-    (request.path.startsWith(`/${API_PREFIX}/`) ? apiHeaders : pageHeaders)(request, response, next),
+    (request.path.startsWith(`/${API_PREFIX}/`) || request.path.startsWith(`${MEDIA_PATH}/`) ? apiHeaders : pageHeaders)(request, response, next),
   );
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT', { infer: true }) });
   // No slug or username can hold a NUL character (PostgreSQL text cannot), so such a path names
@@ -54,6 +56,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   mountQueueDashboard(app);
+  mountMedia(app);
   setUpSwagger(app);
 }
 

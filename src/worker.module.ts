@@ -5,6 +5,7 @@ import { OutboxRelay } from '@/infra/outbox/outbox-relay.service';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { NotificationsWorkerModule } from '@/modules/notifications/notifications-worker.module';
 import { SearchWorkerModule } from '@/modules/search/search-worker.module';
+import { UploadsWorkerModule } from '@/modules/uploads/uploads-worker.module';
 import { JobSchedulers, ScheduledProcessor } from '@/worker/scheduled.processor';
 
 /**
@@ -12,7 +13,7 @@ import { JobSchedulers, ScheduledProcessor } from '@/worker/scheduled.processor'
  * the outbox relay and the repeatable jobs.
  */
 @Module({
-  imports: [InfrastructureModule, MailModule, ArticlesModule, NotificationsWorkerModule, SearchWorkerModule],
+  imports: [InfrastructureModule, MailModule, ArticlesModule, NotificationsWorkerModule, SearchWorkerModule, UploadsWorkerModule],
   providers: [OutboxRelay, ScheduledProcessor, JobSchedulers],
 })
 export class WorkerModule {}

@@ -12,7 +12,7 @@ async function bootstrap(): Promise<void> {
   const environment = loadEnvironmentOrExit();
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: NEST_LOG_LEVELS[environment.LOG_LEVEL] });
   app.enableShutdownHooks();
-  console.log('Conduit worker started: queues mail, scheduled; outbox relay running');
+  console.log('Conduit worker started: queues mail, scheduled, media; outbox relay running');
 }
 
 void bootstrap();

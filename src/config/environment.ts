@@ -166,6 +166,72 @@ export class Environment {
   @IsString()
   @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: '$property must be a lower-case Elasticsearch index name' })
   LOG_ELASTICSEARCH_PREFIX = 'conduit-logs';
+  /** Where uploaded images and their variants live: `local` (disk, served under /media/) or `s3`. */
+  @IsIn(['local', 's3'])
+  STORAGE_DRIVER: 'local' | 's3' = 'local';
+
+  /** Folder of the local storage driver (created if missing). */
+  @IsString()
+  STORAGE_LOCAL_DIR = 'var/storage';
+
+  /** Public address of the image variants: the api's /media/ for local storage, the bucket or CDN for s3. */
+  @IsString()
+  @Matches(/^(https?:\/\/|\/)/, { message: '$property must be an http(s):// URL or a path starting with /' })
+  MEDIA_PUBLIC_URL = 'http://localhost:3000/media';
+
+  /** Bucket of the s3 storage driver (required when STORAGE_DRIVER=s3). */
+  @ValidateIf((environment: Environment) => environment.STORAGE_DRIVER === 's3')
+  @IsString({ message: '$property is required when STORAGE_DRIVER=s3' })
+  STORAGE_S3_BUCKET?: string;
+
+  @IsString()
+  STORAGE_S3_REGION = 'us-east-1';
+
+  /** An S3-compatible endpoint (MinIO, R2, ...); unset for AWS. Credentials come from the AWS_* variables. */
+  @IsOptional()
+  @Matches(/^https?:\/\//, { message: '$property must be an http:// or https:// URL' })
+  STORAGE_S3_ENDPOINT?: string;
+
+  /** Path-style addressing (bucket in the path), which most S3-compatible servers need. */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? ['true', '1', 'yes', 'on'].includes(value.toLowerCase()) : value))
+  @IsBoolean()
+  STORAGE_S3_FORCE_PATH_STYLE = false;
+
+  /** Largest image file accepted; a larger upload is cut off and answered 413. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
+
+  /** Image uploads one user may make per hour; more are answered 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  UPLOADS_PER_HOUR = 30;
+
+  /** Storage one user may hold (originals and variants); beyond it, uploads are answered 413. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  UPLOAD_QUOTA_BYTES = 200 * 1024 * 1024;
+
+  /** Decoded pixels an image may declare (width x height): bounds memory against decompression bombs. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  IMAGE_MAX_PIXELS = 50_000_000;
+
+  /** Longest side an image may declare, in pixels. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  IMAGE_MAX_DIMENSION = 12_000;
+
+  /** Variants of an upload that no user or article uses are deleted this long after the upload. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  UPLOAD_UNUSED_TTL_HOURS = 24;
 }
 
 /** Thrown when the environment is unusable; its message is one line meant for the operator. */

@@ -6,8 +6,9 @@ import { OutboxModule } from './outbox/outbox.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
+import { StorageModule } from './storage/storage.module';
 
-const SHARED = [ConfigModule, PrismaModule, RedisModule, CacheModule, QueueModule, OutboxModule, AuthModule];
+const SHARED = [ConfigModule, PrismaModule, RedisModule, CacheModule, QueueModule, OutboxModule, AuthModule, StorageModule];
 
 /** The technical modules every process (api, worker) needs, all global. */
 @Module({

@@ -6,6 +6,7 @@ import type { Environment } from '@/config/environment';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { jobLockOptions, OutboxJobData, QUEUES } from '@/infra/queue/queues';
 import { ArticlesService } from '@/modules/articles/articles.service';
+import { MediaMaintenance } from '@/modules/uploads/media-maintenance.service';
 
 /** Every job of the `scheduled` queue. */
 export interface ScheduledJobs {
@@ -15,6 +16,8 @@ export interface ScheduledJobs {
   'digest-run': Record<string, never>;
   /** Repeatable: deletes completed outbox events older than a week. */
   'outbox-purge': Record<string, never>;
+  /** Repeatable: deletes processed originals and images no user or article uses. */
+  'media-gc': Record<string, never>;
 }
 type ScheduledJobName = keyof ScheduledJobs;
 
@@ -32,6 +35,7 @@ export class ScheduledProcessor extends WorkerHost {
   constructor(
     private readonly articles: ArticlesService,
     private readonly outbox: OutboxService,
+    private readonly media: MediaMaintenance,
     @InjectQueue(QUEUES.mail) private readonly mailQueue: Queue,
   ) {
     super();
@@ -52,6 +56,9 @@ export class ScheduledProcessor extends WorkerHost {
       }
       case 'outbox-purge':
         await this.outbox.purgeCompleted(OUTBOX_RETENTION_DAYS);
+        break;
+      case 'media-gc':
+        await this.media.collect();
         break;
       default: {
         const unknown: never = name;
@@ -96,6 +103,7 @@ export class JobSchedulers implements OnApplicationBootstrap, OnModuleDestroy {
     const schedulers = {
       digest: { repeat: { pattern: this.config.get('DIGEST_CRON', { infer: true }) }, name: 'digest-run' },
       'outbox-purge': { repeat: { every: 3600_000 }, name: 'outbox-purge' },
+      'media-gc': { repeat: { every: 3600_000 }, name: 'media-gc' },
     } as const;
     for (const [id, { repeat, name }] of Object.entries(schedulers)) {
       if (await this.scheduledQueue.getJobScheduler(id)) continue;

@@ -331,7 +331,7 @@ export class TestDatabase {
 export const QUEUE_PREFIX = 'conduit';
 
 /** BullMQ queues on the suite's Redis, under the application's prefix, for inspection. */
-export function inspectQueue(redis: ThrowawayRedis, name: 'mail' | 'scheduled'): Queue {
+export function inspectQueue(redis: ThrowawayRedis, name: 'mail' | 'scheduled' | 'media'): Queue {
   const queue = new Queue(name, { connection: { url: redis.url, maxRetriesPerRequest: null }, prefix: QUEUE_PREFIX });
   queue.on('error', () => undefined);
   return queue;

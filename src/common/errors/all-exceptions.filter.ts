@@ -40,7 +40,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   private translate(exception: unknown, request: Request): Translated {
-    if (exception instanceof DomainError) return { status: exception.status, body: { errors: exception.errors } };
+    if (exception instanceof DomainError) return { status: exception.status, body: { errors: exception.errors }, headers: exception.headers };
     if (exception instanceof HttpException) return this.fromHttpException(exception);
     const prismaError = this.fromPrisma(exception);
     if (prismaError) return prismaError;

@@ -3,7 +3,7 @@
  * `{"errors": {"<key>": ["<message>"]}}` with its status; features never build HTTP responses.
  */
 export abstract class DomainError extends Error {
-  abstract readonly status: 401 | 403 | 404 | 409 | 422 | 429 | 503;
+  abstract readonly status: 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
   constructor(
     /** The field or resource the message is about: `title`, `article`, `token`. */
@@ -19,6 +19,11 @@ export abstract class DomainError extends Error {
 
   get errors(): Record<string, string[]> {
     return { [this.key]: [this.reasonText] };
+  }
+
+  /** Response headers that go with the error (Retry-After on 429). */
+  get headers(): Record<string, string> | undefined {
+    return undefined;
   }
 }
 

@@ -9,6 +9,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   ValidateBy,
   isISO8601,
   Max,
@@ -94,6 +95,14 @@ export function OptionalQueryInteger(min: number, max: number): PropertyDecorato
     IsInt({ message: Messages.notInteger }),
     Min(min, { message: Messages.min(min) }),
     Max(max, { message: `must be less than or equal to ${max}` }),
+  );
+}
+
+/** An optional upload id (a UUID); `null` means none. */
+export function OptionalUploadId(): PropertyDecorator {
+  return applyDecorators(
+    ValidateIf((_object, value) => value !== null && value !== undefined),
+    IsUUID('all', { message: Messages.notUploadId }),
   );
 }
 

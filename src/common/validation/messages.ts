@@ -13,6 +13,7 @@ export const Messages = {
   notFutureDate: 'must be an ISO 8601 date in the future',
   nulCharacter: 'must not contain NUL characters',
   notArray: 'must be an array',
+  notUploadId: 'must be the id of an upload (POST /api/uploads/images) or null',
   notInteger: 'must be an integer',
   min: (min: number) => `must be greater than or equal to ${min}`,
   tooMany: (max: number) => `must have at most ${max} items`,

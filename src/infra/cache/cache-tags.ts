@@ -14,11 +14,13 @@
  * | write                                   | bumps                                                                       |
  * | --------------------------------------- | --------------------------------------------------------------------------- |
  * | create article                          | articles, tags, article:<slug>                                              |
- * | update article (any field)              | articles, tags, article:<old slug>, article:<new slug>, comments:<old slug> |
+ * | update article (any field, coverImage)  | articles, tags, article:<old slug>, article:<new slug>, comments:<old slug> |
  * | delete article                          | articles, tags, article:<slug>, comments:<slug>                             |
  * | favorite / unfavorite                   | articles, article:<slug>, favorites-of:<viewer>                             |
  * | add / delete comment                    | comments:<slug>                                                             |
  * | update user (username, bio, image, ...) | profiles, articles, user:<old username>, user:<new username>                |
+ * |   (an uploaded avatar is `image` given as an upload id: the same write, the same tags)                                |
+ * | image upload processed (worker)         | nothing: it shows only once a user or article uses it                       |
  * | follow / unfollow                       | follows-of:<viewer> (nothing shared)                                        |
  *
  * Shared entries never hold `favorited` or `following`: overlays lay them over per viewer, from

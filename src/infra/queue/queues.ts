@@ -9,6 +9,8 @@ export const QUEUES = {
   scheduled: 'scheduled',
   /** Article documents indexed or deleted in the search engine (Elasticsearch). */
   search: 'search',
+  /** Uploaded images: checking, re-encoding into variants, and deleting what is no longer used. */
+  media: 'media',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

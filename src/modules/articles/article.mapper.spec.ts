@@ -12,6 +12,7 @@ const row: ArticleRow = {
   favoritesCount: 3,
   publishedAt: new Date('2026-01-02T03:04:05.678Z'),
   publishAt: null,
+  coverImage: null,
   author: { id: 2, username: 'jake', bio: null, image: 'https://example.com/jake.png' },
   tags: [{ tag: { name: 'training' } }, { tag: { name: 'dragons' } }, { tag: { name: 'angular' } }],
 };
@@ -45,5 +46,11 @@ describe('article mapper', () => {
     expect(item).not.toHaveProperty('body');
     expect(item).not.toHaveProperty('id');
     expect(item.author).not.toHaveProperty('id');
+  });
+
+  it('shows a cover image only when the article has one', () => {
+    const cover = { url: 'u.webp', fallbackUrl: 'u.jpg', thumbnailUrl: 't.webp', thumbnailFallbackUrl: 't.jpg', width: 1200, height: 800 };
+    expect(toArticle(row, { authors: new Map(), favorited: new Set() })).not.toHaveProperty('coverImage');
+    expect(toArticle({ ...row, coverImage: cover }, { authors: new Map(), favorited: new Set() }).coverImage).toEqual(cover);
   });
 });

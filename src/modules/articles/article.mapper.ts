@@ -1,6 +1,7 @@
 import type { ProfileDto } from '@/modules/profiles/dto/profile-response.dto';
 import { toProfile } from '@/modules/profiles/profile.mapper';
 import type { ArticleDto, ArticleListItemDto } from './dto/article-response.dto';
+import type { CoverImage } from '@/modules/uploads/upload.types';
 import type { ArticleListRow, ArticleRow } from './articles.repository';
 
 /** How the viewer relates to the articles being shown. */
@@ -22,6 +23,8 @@ export function toArticleListItem(row: ArticleListRow, context: ArticleViewerCon
     author: context.authors.get(row.author.id) ?? toProfile(row.author, false),
     // Conduit extension: a scheduled article (seen only by its author) says when it will appear.
     ...(row.publishedAt === null && row.publishAt && { publishAt: row.publishAt.toISOString() }),
+    // Conduit extension, absent (not null) without a cover, so that spec clients see the spec's shape.
+    ...(row.coverImage !== null && { coverImage: row.coverImage as unknown as CoverImage }),
   };
 }
 

@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { NotificationsModule } from '@/modules/notifications/notifications.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
 import { TagsModule } from '@/modules/tags/tags.module';
+import { UploadsModule } from '@/modules/uploads/uploads.module';
 import { ArticlesViewerOverlay } from './articles-viewer.overlay';
 import { ArticlesController } from './articles.controller';
 import { ArticlesRepository } from './articles.repository';
 import { ArticlesService } from './articles.service';
 
 @Module({
-  imports: [ProfilesModule, TagsModule, NotificationsModule],
+  imports: [ProfilesModule, TagsModule, NotificationsModule, UploadsModule],
   controllers: [ArticlesController],
   providers: [ArticlesService, ArticlesRepository, ArticlesViewerOverlay],
   exports: [ArticlesService],

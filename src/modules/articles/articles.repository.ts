@@ -4,6 +4,7 @@ import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import type { Page } from '@/common/pagination/page-query.dto';
 import { PUBLIC_USER_SELECT } from '@/modules/profiles/profiles.repository';
+import type { CoverImage } from '@/modules/uploads/upload.types';
 
 /** What a list item shows: everything but the body. */
 export const ARTICLE_LIST_SELECT = {
@@ -16,6 +17,7 @@ export const ARTICLE_LIST_SELECT = {
   favoritesCount: true,
   publishedAt: true,
   publishAt: true,
+  coverImage: true,
   author: { select: PUBLIC_USER_SELECT },
   tags: { select: { tag: { select: { name: true } } } },
 } satisfies Prisma.ArticleSelect;
@@ -40,6 +42,16 @@ export interface ArticleContent {
   description?: string;
   body?: string;
   publishAt?: Date;
+  /** A cover upload and the URLs articles show for it; null removes the cover. */
+  cover?: { uploadId: string; image: CoverImage } | null;
+}
+
+export type NewArticleContent = Required<Pick<ArticleContent, 'title' | 'slug' | 'description' | 'body'>> & Pick<ArticleContent, 'cover'>;
+
+function coverColumns(cover: ArticleContent['cover']): Pick<Prisma.ArticleUncheckedUpdateInput, 'coverUploadId' | 'coverImage'> {
+  if (cover === undefined) return {};
+  if (cover === null) return { coverUploadId: null, coverImage: Prisma.DbNull };
+  return { coverUploadId: cover.uploadId, coverImage: cover.image as unknown as Prisma.InputJsonObject };
 }
 
 /** Most recently published first; the indexes on (published_at, id) serve every list. */
@@ -74,10 +86,11 @@ export class ArticlesRepository {
   }
 
   /** A new article, published now, or scheduled when `publishAt` is given. */
-  create(authorId: number, content: Required<Omit<ArticleContent, 'publishAt'>>, tagIds: number[], publishAt: Date | undefined, db: Db = this.prisma): Promise<ArticleRow> {
+  create(authorId: number, { cover, ...content }: NewArticleContent, tagIds: number[], publishAt: Date | undefined, db: Db = this.prisma): Promise<ArticleRow> {
     return db.article.create({
       data: {
         ...content,
+        ...(cover && { coverUploadId: cover.uploadId, coverImage: cover.image as unknown as Prisma.InputJsonObject }),
         authorId,
         ...(publishAt ? { publishAt } : { publishedAt: new Date() }),
         tags: { create: tagIds.map((tagId) => ({ tagId })) },
@@ -99,11 +112,12 @@ export class ArticlesRepository {
   }
 
   /** Changes the content and, when `tagIds` is given, replaces the tags, in one transaction. */
-  update(id: number, content: ArticleContent, tagIds?: number[], db: Db = this.prisma): Promise<ArticleRow> {
+  update(id: number, { cover, ...content }: ArticleContent, tagIds?: number[], db: Db = this.prisma): Promise<ArticleRow> {
     return db.article.update({
       where: { id },
       data: {
         ...content,
+        ...coverColumns(cover),
         ...(tagIds && { tags: { deleteMany: {}, create: tagIds.map((tagId) => ({ tagId })) } }),
       },
       select: ARTICLE_SELECT,

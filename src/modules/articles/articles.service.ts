@@ -11,6 +11,7 @@ import { QUEUES } from '@/infra/queue/queues';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { TagsService } from '@/modules/tags/tags.service';
+import { UploadsService } from '@/modules/uploads/uploads.service';
 import { ArticleViewerContext, toArticle, toArticleListItem } from './article.mapper';
 import { ArticleContent, ArticleFilter, ArticleListRow, ArticleRow, ArticlesRepository } from './articles.repository';
 import { AlreadyPublished, ArticleNotFound, NotArticleAuthor, TitleTaken } from './articles.errors';
@@ -34,6 +35,7 @@ export class ArticlesService {
     private readonly transaction: TransactionRunner,
     private readonly notifications: NotificationsService,
     private readonly outbox: OutboxService,
+    private readonly uploads: UploadsService,
   ) {}
 
   async list(filter: ArticleListFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
@@ -63,7 +65,8 @@ export class ArticlesService {
    */
   async create(viewer: Viewer, input: NewArticleDto): Promise<SingleArticleResponseDto> {
     const tagIds = await this.tags.ensure(distinct(input.tagList ?? []));
-    const content = { title: input.title, slug: slugify(input.title), description: input.description, body: input.body };
+    const cover = input.coverImage ? await this.uploads.coverFor(viewer.id, input.coverImage) : undefined;
+    const content = { title: input.title, slug: slugify(input.title), description: input.description, body: input.body, cover };
     const publishAt = input.publishAt ? new Date(input.publishAt) : undefined;
     const row = await this.withUniqueTitle(() =>
       this.transaction.run(async (db) => {
@@ -85,6 +88,7 @@ export class ArticlesService {
     if (input.title !== undefined) Object.assign(content, { title: input.title, slug: slugify(input.title) });
     if (input.description !== undefined) content.description = input.description;
     if (input.body !== undefined) content.body = input.body;
+    if (input.coverImage !== undefined) content.cover = input.coverImage === null ? null : await this.uploads.coverFor(viewer.id, input.coverImage);
     const tagIds = input.tagList ? await this.tags.ensure(distinct(input.tagList)) : undefined;
     const row = await this.withUniqueTitle(() =>
       this.transaction.run(async (db) => {

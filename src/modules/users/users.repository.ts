@@ -19,6 +19,8 @@ export interface UserChanges {
   passwordHash?: string;
   bio?: string | null;
   image?: string | null;
+  /** Set with `image` when the avatar is an upload, so that its variants are kept. */
+  avatarUploadId?: string | null;
   emailNotifications?: boolean;
   digestEmails?: boolean;
 }

@@ -8,6 +8,7 @@ import { CacheTags } from '@/infra/cache/cache-tags';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
+import { isUploadId, UploadsService } from '@/modules/uploads/uploads.service';
 import type { LoginUserDto, NewUserDto, UpdateUserDto } from './dto/user-requests.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
 import { toUserResponse } from './user.mapper';
@@ -23,6 +24,7 @@ export class UsersService {
     private readonly cache: CacheInvalidator,
     private readonly transaction: TransactionRunner,
     private readonly notifications: NotificationsService,
+    private readonly uploads: UploadsService,
   ) {}
 
   async register(input: NewUserDto): Promise<UserResponseDto> {
@@ -59,7 +61,7 @@ export class UsersService {
     if (input.email !== undefined) changes.email = input.email;
     if (input.username !== undefined) changes.username = input.username;
     if (input.bio !== undefined) changes.bio = input.bio;
-    if (input.image !== undefined) changes.image = input.image;
+    if (input.image !== undefined) Object.assign(changes, await this.avatarChange(viewer, input.image));
     if (input.emailNotifications !== undefined) changes.emailNotifications = input.emailNotifications;
     if (input.digestEmails !== undefined) changes.digestEmails = input.digestEmails;
     if (input.password !== undefined) changes.passwordHash = await this.passwords.hash(input.password);
@@ -76,6 +78,13 @@ export class UsersService {
       ...(previous ? [CacheTags.user(previous.username)] : []),
     );
     return toUserResponse(user, viewer.token);
+  }
+
+  /** `image` is a URL (kept as given), null (cleared), or the id of a processed avatar upload. */
+  private async avatarChange(viewer: Viewer, image: string | null): Promise<Pick<UserChanges, 'image' | 'avatarUploadId'>> {
+    if (image === null || !isUploadId(image)) return { image, avatarUploadId: null };
+    const avatar = await this.uploads.avatarFor(viewer.id, image);
+    return { image: avatar.url, avatarUploadId: avatar.uploadId };
   }
 
   private async assertAvailable(candidate: { email?: string; username?: string }, exceptId?: number): Promise<void> {

@@ -1,12 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageQueryDto } from '@/common/pagination/page-query.dto';
-import { Envelope, OptionalFutureDate, OptionalQueryText, OptionalText, OptionalTextList, RequiredText } from '@/common/validation/decorators';
+import { Envelope, OptionalFutureDate, OptionalQueryText, OptionalText, OptionalTextList, OptionalUploadId, RequiredText } from '@/common/validation/decorators';
 
 export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 1_000;
 export const BODY_MAX = 100_000;
 export const TAG_MAX = 40;
 export const TAGS_PER_ARTICLE = 20;
+
+const COVER_IMAGE_INPUT =
+  'Conduit extension: the id of a processed cover upload of yours (POST /api/uploads/images with purpose=cover); responses show its URLs.';
 
 export class NewArticleDto {
   @ApiProperty({ example: 'How to train your dragon', maxLength: TITLE_MAX, description: 'Must be unique: a title whose slug is taken gives 409.' })
@@ -32,6 +35,10 @@ export class NewArticleDto {
   })
   @OptionalFutureDate()
   publishAt?: string;
+
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: COVER_IMAGE_INPUT })
+  @OptionalUploadId()
+  coverImage?: string | null;
 }
 
 export class NewArticleRequestDto {
@@ -60,6 +67,10 @@ export class UpdateArticleDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'Conduit extension: reschedule an article that is not published yet.' })
   @OptionalFutureDate()
   publishAt?: string;
+
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: `${COVER_IMAGE_INPUT} \`null\` removes it.` })
+  @OptionalUploadId()
+  coverImage?: string | null;
 }
 
 export class UpdateArticleRequestDto {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { ProfileDto } from '@/modules/profiles/dto/profile-response.dto';
+import { CoverImageDto } from '@/modules/uploads/dto/upload.dto';
 
 export class ArticleDto {
   @ApiProperty({ example: 'how-to-train-your-dragon' })
@@ -37,6 +38,9 @@ export class ArticleDto {
     description: 'Conduit extension: present only on a scheduled, not yet published article (which only its author can see).',
   })
   publishAt?: string;
+
+  @ApiPropertyOptional({ type: CoverImageDto, description: 'Conduit extension: the cover image, present only when the article has one.' })
+  coverImage?: CoverImageDto;
 }
 
 /** Articles in a list carry no `body`. */

@@ -100,7 +100,12 @@ export class UpdateUserDto {
   @NullableText(BIO_MAX)
   bio?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'https://i.stack.imgur.com/xHWG8.jpg', description: '`null` clears it' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'https://i.stack.imgur.com/xHWG8.jpg',
+    description: 'A URL, or (Conduit extension) the id of a processed avatar upload (POST /api/uploads/images), which becomes the URL of its 256 px image. `null` clears it.',
+  })
   @NullableText(IMAGE_MAX)
   image?: string | null;
 

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { assertSafeName, ObjectStorage, StorageArea } from './object-storage';
+
+/**
+ * Files under STORAGE_LOCAL_DIR: `<dir>/originals/<name>` and `<dir>/media/<name>`; the api
+ * serves `media` under /media/ (see mountMedia). Writes go to a temporary file that is renamed
+ * into place, so a process killed mid-write leaves no partial file under the final name.
+ */
+export class LocalObjectStorage extends ObjectStorage {
+  private readonly root: string;
+
+  constructor(root: string) {
+    super();
+    this.root = path.resolve(root);
+  }
+
+  directory(area: StorageArea): string {
+    return path.join(this.root, area);
+  }
+
+  async put(area: StorageArea, name: string, body: Buffer): Promise<void> {
+    const target = this.pathOf(area, name);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temporary = `${target}.${randomBytes(6).toString('hex')}.partial`;
+    try {
+      await writeFile(temporary, body, { flag: 'wx' });
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  read(area: StorageArea, name: string): Promise<Buffer> {
+    return readFile(this.pathOf(area, name));
+  }
+
+  async delete(area: StorageArea, name: string): Promise<void> {
+    await rm(this.pathOf(area, name), { force: true });
+  }
+
+  async exists(area: StorageArea, name: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(area, name))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  private pathOf(area: StorageArea, name: string): string {
+    assertSafeName(name);
+    return path.join(this.root, area, name);
+  }
+}

@@ -1,0 +1,87 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Job } from 'bullmq';
+import sharp from 'sharp';
+import type { Environment } from '@/config/environment';
+import { OutboxService } from '@/infra/outbox/outbox.service';
+import { jobLockOptions, OutboxJobData, QUEUES } from '@/infra/queue/queues';
+import { ObjectStorage } from '@/infra/storage/object-storage';
+import type { ImageLimits } from './image-inspection';
+import { ImageRejected, renderVariants } from './image-variants';
+import type { VariantRecord } from './upload.types';
+import { UploadsRepository } from './uploads.repository';
+
+/** Every job of the `media` queue. */
+export interface MediaJobs {
+  /** From the outbox event written with the upload. */
+  'process-upload': { uploadId: string };
+}
+type MediaJobName = keyof MediaJobs;
+
+/**
+ * The `media` queue: decodes an uploaded original under explicit limits and writes its variants.
+ * Safe to repeat (a retry, a worker killed mid-job, a re-delivered outbox event): variant names are
+ * content hashes, so a repeat rewrites the same files, and only a pending upload is marked ready.
+ * An image that cannot be decoded fails the upload at once (no retries) with a reason.
+ */
+@Processor(QUEUES.media, { concurrency: 2, ...jobLockOptions() })
+export class MediaProcessor extends WorkerHost implements OnModuleInit {
+  private readonly logger = new Logger('MediaProcessor');
+  private readonly limits: ImageLimits;
+  private readonly publicUrl: string;
+
+  constructor(
+    private readonly uploads: UploadsRepository,
+    private readonly storage: ObjectStorage,
+    private readonly outbox: OutboxService,
+    config: ConfigService<Environment, true>,
+  ) {
+    super();
+    this.limits = { maxPixels: config.get('IMAGE_MAX_PIXELS', { infer: true }), maxDimension: config.get('IMAGE_MAX_DIMENSION', { infer: true }) };
+    this.publicUrl = config.get('MEDIA_PUBLIC_URL', { infer: true }).replace(/\/+$/, '');
+  }
+
+  onModuleInit(): void {
+    // Bounded memory: no decoded-image cache between jobs, and one libvips thread per job.
+    sharp.cache(false);
+    sharp.concurrency(1);
+  }
+
+  async process(job: Job): Promise<void> {
+    const name = job.name as MediaJobName;
+    switch (name) {
+      case 'process-upload':
+        await this.processUpload((job.data as MediaJobs['process-upload']).uploadId);
+        break;
+      default: {
+        const unknown: never = name;
+        throw new Error(`media queue has no handler for job "${String(unknown)}"`);
+      }
+    }
+    const eventId = (job.data as OutboxJobData).eventId;
+    if (eventId) await this.outbox.complete(eventId);
+  }
+
+  private async processUpload(uploadId: string): Promise<void> {
+    const upload = await this.uploads.find(uploadId);
+    if (!upload || upload.status !== 'pending' || !upload.originalKey) return;
+    const original = await this.storage.read('originals', upload.originalKey);
+    const started = performance.now();
+    try {
+      const variants = await renderVariants(original, upload.purpose, this.limits);
+      const records: VariantRecord[] = [];
+      for (const { data, contentType, ...variant } of variants) {
+        await this.storage.put('media', variant.file, data, contentType);
+        records.push({ ...variant, url: `${this.publicUrl}/${variant.file}` });
+      }
+      await this.uploads.markReady(uploadId, records);
+      this.logger.log(`upload ${uploadId} processed in ${Math.round(performance.now() - started)} ms`);
+    } catch (error) {
+      if (!(error instanceof ImageRejected)) throw error;
+      await this.storage.delete('originals', upload.originalKey);
+      await this.uploads.markFailed(uploadId, `the image ${error.message}`);
+      this.logger.warn(`upload ${uploadId} refused: ${error.message}`);
+    }
+  }
+}
