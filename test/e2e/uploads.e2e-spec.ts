@@ -434,11 +434,13 @@ describe('Image uploads: processing in the worker, hostile files, avatars and co
     expect(files('originals')).toEqual(expect.arrayContaining([kept.id, dropped.id]));
 
     await scheduledQueue.add('media-gc', {}, { jobId: `media-gc-test-${Date.now()}` });
-    await waitFor('the garbage collector to delete the unused upload', async () => (await client.call('get', `/api/uploads/${dropped.id}`, user)).status === 404, {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-    });
     const names = (upload: UploadBody): string[] => upload.variants!.map((variant) => variant.url.replace('/media/', ''));
+    // The row goes first (in a transaction), its files just after: wait for both.
+    await waitFor(
+      'the garbage collector to delete the unused upload and its files',
+      async () => (await client.call('get', `/api/uploads/${dropped.id}`, user)).status === 404 && !names(droppedDone).some((file) => files('media').includes(file)),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     const media = files('media');
     expect(names(keptDone).filter((file) => !media.includes(file))).toEqual([]);
     expect(names(droppedDone).filter((file) => media.includes(file))).toEqual([]);
