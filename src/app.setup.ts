@@ -1,6 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -8,6 +9,7 @@ import type { Environment } from '@/config/environment';
 import { AllExceptionsFilter } from '@/common/errors/all-exceptions.filter';
 import { errorBody } from '@/common/errors/error-body';
 import { createValidationPipe } from '@/common/validation/validation.pipe';
+import { requestIdMiddleware } from '@/infra/logging/request-context';
 import { mountQueueDashboard } from '@/infra/queue/queue-dashboard';
 
 export const API_PREFIX = 'api';
@@ -18,7 +20,10 @@ export const API_PREFIX = 'api';
  */
 export function configureApp(app: NestExpressApplication): void {
   const config = app.get<ConfigService<Environment, true>>(ConfigService);
+  app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  app.set('trust proxy', config.get('TRUST_PROXY', { infer: true }));
+  app.use(requestIdMiddleware);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
@@ -47,8 +52,8 @@ export function configureApp(app: NestExpressApplication): void {
   app.enableCors({
     origin: origins.includes('*') ? true : origins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'x-requested-with', 'if-none-match'],
-    exposedHeaders: ['etag', 'retry-after'],
+    allowedHeaders: ['authorization', 'content-type', 'x-requested-with', 'if-none-match', 'x-request-id'],
+    exposedHeaders: ['etag', 'retry-after', 'x-request-id'],
     maxAge: 86_400,
   });
   app.useGlobalPipes(createValidationPipe());
