@@ -10,6 +10,7 @@ import { AllExceptionsFilter } from '@/common/errors/all-exceptions.filter';
 import { errorBody } from '@/common/errors/error-body';
 import { createValidationPipe } from '@/common/validation/validation.pipe';
 import { requestIdMiddleware } from '@/infra/logging/request-context';
+import { mountMetrics } from '@/infra/metrics/http-metrics';
 import { mountQueueDashboard } from '@/infra/queue/queue-dashboard';
 
 export const API_PREFIX = 'api';
@@ -24,6 +25,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   app.set('trust proxy', config.get('TRUST_PROXY', { infer: true }));
   app.use(requestIdMiddleware);
+  mountMetrics(app);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },

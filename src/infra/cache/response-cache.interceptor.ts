@@ -40,14 +40,19 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const tags = policy.tags(request);
     const localEntry = this.local.get(key);
     const found = await this.store.lookup(key, tags, localEntry !== undefined);
-    if (!found) return next.handle(); // Redis unusable: answer from PostgreSQL as if uncached.
+    if (!found) {
+      this.store.stats.unavailable += 1;
+      return next.handle(); // Redis unusable: answer from PostgreSQL as if uncached.
+    }
 
     const entry = localEntry ?? found.entry;
     let body: unknown;
     if (entry && sameVersions(entry.versions, found.versions)) {
       body = entry.value;
+      this.store.stats.hits += 1;
       if (!localEntry) this.local.set(key, entry, tags);
     } else {
+      this.store.stats.misses += 1;
       const anonymous = await this.buildForAnonymous(request, next);
       // Hidden from everyone but the viewer (a scheduled article seen by its author): not shared, not cached.
       if (anonymous === HIDDEN_FROM_ANONYMOUS) return next.handle();

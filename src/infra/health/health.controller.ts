@@ -1,5 +1,6 @@
 import { Controller, Get, HttpStatus, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { READINESS_INDICATORS, ReadinessIndicator } from './readiness-indicator';
@@ -9,6 +10,8 @@ export const PROBE_TIMEOUT_MS = 1_000;
 
 /** Liveness (the process answers) and readiness (every required dependency answers; the others are reported). */
 @ApiTags('Health')
+// Probes come often and from the orchestrator: never rate-limited.
+@SkipThrottle({ default: true })
 @Controller('health')
 export class HealthController {
   constructor(

@@ -31,6 +31,8 @@ function loggerOptions(config: ConfigService<Environment, true>): Options {
     level: config.get('LOG_LEVEL', { infer: true }),
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
+    // The response's headers repeat what every response says; its status is what matters.
+    serializers: { res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }) },
     // Request-scoped lines get only the request id (quietReqLogger); the line written when the
     // response is finished carries the request, the status and the time taken.
     quietReqLogger: true,
