@@ -57,7 +57,7 @@ describe('Structured logs with request ids', () => {
   it('makes up an id when the request brings none or an unusable one', async () => {
     const none = await request(api.url).get('/api/tags');
     expect(none.headers['x-request-id']).toMatch(UUID);
-    await requestLine(none.headers['x-request-id'] as string);
+    await requestLine(none.headers['x-request-id']);
     for (const unusable of ['x'.repeat(200), 'two words', '{"json":1}']) {
       const response = await request(api.url).get('/api/tags').set('X-Request-Id', unusable);
       expect(response.headers['x-request-id']).toMatch(UUID);
