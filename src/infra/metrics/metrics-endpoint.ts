@@ -24,7 +24,7 @@ export function metricsHandler(metrics: Metrics, token: string | undefined) {
         return send(response, 401, { errors: { token: ['is missing or invalid'] } });
       }
     }
-    metrics.registry.metrics().then(
+    metrics.render().then(
       (text) => {
         response.statusCode = 200;
         response.setHeader('Content-Type', metrics.registry.contentType);

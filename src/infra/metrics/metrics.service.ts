@@ -29,6 +29,7 @@ export class Metrics implements OnModuleDestroy {
   private readonly logger = new Logger('Metrics');
   readonly registry = new Registry();
   private readonly servers: Server[] = [];
+  private scrapes = 0;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
 
@@ -88,11 +89,16 @@ export class Metrics implements OnModuleDestroy {
       const queue = moduleRef.get<Queue>(getQueueToken(name), { strict: false });
       return { name, sample: new BoundedSample(() => queue.getJobCounts(...JOB_STATES), timeoutMs) };
     });
-    const queueUp = new Gauge({
+    // prom-client collects every metric of a scrape in parallel: the gauges fed by one read share it.
+    const queueCounts = this.perScrape(() => Promise.all(queueSamples.map(async ({ name, sample }) => ({ name, counts: await sample.take() }))));
+    new Gauge({
       name: 'conduit_queue_up',
       help: 'Whether the queue counts could be read from Redis in time at this scrape',
       labelNames: ['queue'],
       registers,
+      async collect() {
+        for (const { name, counts } of await queueCounts()) this.set({ queue: name }, counts ? 1 : 0);
+      },
     });
     new Gauge({
       name: 'conduit_queue_jobs',
@@ -101,37 +107,53 @@ export class Metrics implements OnModuleDestroy {
       registers,
       async collect() {
         this.reset();
-        await Promise.all(
-          queueSamples.map(async ({ name, sample }) => {
-            const counts = await sample.take();
-            queueUp.set({ queue: name }, counts ? 1 : 0);
-            for (const state of JOB_STATES) if (counts) this.set({ queue: name, state }, counts[state] ?? 0);
-          }),
-        );
+        for (const { name, counts } of await queueCounts()) {
+          for (const state of JOB_STATES) if (counts) this.set({ queue: name, state }, counts[state] ?? 0);
+        }
       },
     });
 
     const outboxSample = new BoundedSample<OutboxStatus>(() => outbox.status(), OUTBOX_SAMPLE_TIMEOUT_MS);
-    const outboxUp = new Gauge({ name: 'conduit_outbox_up', help: 'Whether the outbox could be read in time at this scrape', registers });
-    const pending = new Gauge({ name: 'conduit_outbox_pending_events', help: 'Outbox events whose side effect is not done yet', registers });
-    const redispatched = new Gauge({
-      name: 'conduit_outbox_redispatched_events',
-      help: 'Pending outbox events handed to the queue more than once',
-      registers,
-    });
+    const outboxStatus = this.perScrape(() => outboxSample.take());
+    const outboxGauge = (name: string, help: string, value: (status: OutboxStatus) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          const status = await outboxStatus();
+          if (status) this.set(value(status));
+          else this.reset();
+        },
+      });
     new Gauge({
-      name: 'conduit_outbox_oldest_pending_age_seconds',
-      help: 'Age of the oldest pending outbox event (0 when none is pending)',
+      name: 'conduit_outbox_up',
+      help: 'Whether the outbox could be read in time at this scrape',
       registers,
       async collect() {
-        const status = await outboxSample.take();
-        outboxUp.set(status ? 1 : 0);
-        if (!status) return;
-        pending.set(status.pending);
-        redispatched.set(status.redispatched);
-        this.set(status.oldestPendingAt ? Math.max(0, (Date.now() - status.oldestPendingAt.getTime()) / 1000) : 0);
+        this.set((await outboxStatus()) ? 1 : 0);
       },
     });
+    outboxGauge('conduit_outbox_pending_events', 'Outbox events whose side effect is not done yet', (status) => status.pending);
+    outboxGauge('conduit_outbox_redispatched_events', 'Pending outbox events handed to the queue more than once', (status) => status.redispatched);
+    outboxGauge('conduit_outbox_oldest_pending_age_seconds', 'Age of the oldest pending outbox event (0 when none is pending)', (status) =>
+      status.oldestPendingAt ? Math.max(0, (Date.now() - status.oldestPendingAt.getTime()) / 1000) : 0,
+    );
+  }
+
+  /** The exposition of every metric, each source read afresh. */
+  render(): Promise<string> {
+    this.scrapes += 1;
+    return this.registry.metrics();
+  }
+
+  /** `read`, done once per scrape and shared by the collectors of that scrape. */
+  private perScrape<T>(read: () => Promise<T>): () => Promise<T> {
+    let last: { scrape: number; value: Promise<T> } | undefined;
+    return () => {
+      if (last?.scrape !== this.scrapes) last = { scrape: this.scrapes, value: read() };
+      return last.value;
+    };
   }
 
   /** Records one finished HTTP request. */
@@ -165,3 +187,4 @@ export class Metrics implements OnModuleDestroy {
     );
   }
 }
+
