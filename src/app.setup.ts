@@ -16,6 +16,25 @@ import { mountQueueDashboard } from '@/infra/queue/queue-dashboard';
 export const API_PREFIX = 'api';
 
 /**
+ * The Content-Security-Policy of the HTML pages: scripts only from this origin (both pages load
+ * theirs as files), styles also inline (Swagger UI and Bull Board put <style> blocks and style
+ * attributes in their markup), images and fonts also as data: URLs (their icons). No
+ * upgrade-insecure-requests: it would break the pages on a plain-HTTP development server.
+ */
+const PAGE_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+/**
  * Everything about the HTTP application that is not a route: shared by `main.ts` and the e2e
  * tests, so that tests exercise the same body limits, CORS, validation and error shape.
  */
@@ -33,10 +52,10 @@ export function configureApp(app: NestExpressApplication): void {
     ],
   });
   // Security headers. The JSON API gets helmet's strict defaults (its answers are fetched with
-  // CORS, so it allows cross-origin reads); the HTML of Swagger UI and the queue dashboard runs
-  // inline scripts, so it goes without a Content-Security-Policy.
+  // CORS, so it allows cross-origin reads); the pages (Swagger UI, the queue dashboard) get a
+  // policy of their own, checked in a real browser (test/e2e/browser-pages.e2e-spec.ts).
   const apiHeaders = helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } });
-  const pageHeaders = helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  const pageHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP }, crossOriginEmbedderPolicy: false });
   app.use((request: Request, response: Response, next: NextFunction) =>
     (request.path.startsWith(`/${API_PREFIX}/`) ? apiHeaders : pageHeaders)(request, response, next),
   );

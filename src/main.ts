@@ -13,8 +13,8 @@ async function bootstrap(): Promise<void> {
     bufferLogs: true,
   });
   configureApp(app);
+  applyServerTimeouts(app.getHttpServer(), environment);
   const server = await app.listen(environment.PORT);
-  applyServerTimeouts(server, environment);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => void shutDown(app, server, signal));
   }
