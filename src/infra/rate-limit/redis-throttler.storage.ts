@@ -40,10 +40,12 @@ return {hits, ttl, blocked}
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy {
   private readonly logger = new Logger('RateLimit');
-  private readonly redis: Redis;
+  /** Absent when rate limits are off: no connection is opened for nothing. */
+  private readonly redis?: Redis;
   private failing = false;
 
   constructor(@Inject(ConfigService) config: ConfigService<Environment, true>) {
+    if (config.get('RATE_LIMIT_ENABLED', { infer: true }) !== true) return;
     this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
       connectTimeout: 2_000,
       commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
@@ -58,6 +60,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const base = `conduit:rate:${throttlerName}:${key}`;
     try {
+      if (!this.redis) throw new Error('rate limits are off');
       const [hits, windowMs, blockedMs] = (await (
         this.redis as unknown as { conduitRateLimit(...args: Array<string | number>): Promise<[number, number, number]> }
       ).conduitRateLimit(`${base}:hits`, `${base}:block`, ttl, limit, blockDuration));
@@ -78,7 +81,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
   }
 
   onModuleDestroy(): void {
-    this.redis.disconnect();
+    this.redis?.disconnect();
   }
 
   private failed(error: Error): void {
