@@ -1,6 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -8,10 +9,31 @@ import type { Environment } from '@/config/environment';
 import { AllExceptionsFilter } from '@/common/errors/all-exceptions.filter';
 import { errorBody } from '@/common/errors/error-body';
 import { createValidationPipe } from '@/common/validation/validation.pipe';
+import { requestIdMiddleware } from '@/infra/logging/request-context';
+import { mountMetrics } from '@/infra/metrics/http-metrics';
 import { mountQueueDashboard } from '@/infra/queue/queue-dashboard';
 import { MEDIA_PATH, mountMedia } from '@/infra/storage/media-route';
 
 export const API_PREFIX = 'api';
+
+/**
+ * The Content-Security-Policy of the HTML pages: scripts only from this origin (both pages load
+ * theirs as files), styles also inline (Swagger UI and Bull Board put <style> blocks and style
+ * attributes in their markup), images and fonts also as data: URLs (their icons). No
+ * upgrade-insecure-requests: it would break the pages on a plain-HTTP development server.
+ */
+const PAGE_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
 
 /**
  * Everything about the HTTP application that is not a route: shared by `main.ts` and the e2e
@@ -19,7 +41,11 @@ export const API_PREFIX = 'api';
  */
 export function configureApp(app: NestExpressApplication): void {
   const config = app.get<ConfigService<Environment, true>>(ConfigService);
+  app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  app.set('trust proxy', config.get('TRUST_PROXY', { infer: true }));
+  app.use(requestIdMiddleware);
+  mountMetrics(app);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
@@ -27,10 +53,10 @@ export function configureApp(app: NestExpressApplication): void {
     ],
   });
   // Security headers. The JSON API gets helmet's strict defaults (its answers are fetched with
-  // CORS, so it allows cross-origin reads); the HTML of Swagger UI and the queue dashboard runs
-  // inline scripts, so it goes without a Content-Security-Policy.
+  // CORS, so it allows cross-origin reads); the pages (Swagger UI, the queue dashboard) get a
+  // policy of their own, checked in a real browser (test/e2e/browser-pages.e2e-spec.ts).
   const apiHeaders = helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } });
-  const pageHeaders = helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  const pageHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP }, crossOriginEmbedderPolicy: false });
   // Images under /media/ get the API's strict headers too (embeddable from any origin, no scripts).
   app.use((request: Request, response: Response, next: NextFunction) =>
     (request.path.startsWith(`/${API_PREFIX}/`) || request.path.startsWith(`${MEDIA_PATH}/`) ? apiHeaders : pageHeaders)(request, response, next),
@@ -49,8 +75,8 @@ export function configureApp(app: NestExpressApplication): void {
   app.enableCors({
     origin: origins.includes('*') ? true : origins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'x-requested-with', 'if-none-match'],
-    exposedHeaders: ['etag', 'retry-after'],
+    allowedHeaders: ['authorization', 'content-type', 'x-requested-with', 'if-none-match', 'x-request-id'],
+    exposedHeaders: ['etag', 'retry-after', 'x-request-id'],
     maxAge: 86_400,
   });
   app.useGlobalPipes(createValidationPipe());

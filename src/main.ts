@@ -3,20 +3,18 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { loadEnvironmentOrExit, NEST_LOG_LEVELS } from './bootstrap';
+import { applyServerTimeouts, loadEnvironmentOrExit } from './bootstrap';
 
 async function bootstrap(): Promise<void> {
   const environment = loadEnvironmentOrExit();
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     bodyParser: false,
-    logger: NEST_LOG_LEVELS[environment.LOG_LEVEL],
+    // Start-up messages wait for the JSON logger (configureApp installs it).
+    bufferLogs: true,
   });
   configureApp(app);
+  applyServerTimeouts(app.getHttpServer(), environment);
   const server = await app.listen(environment.PORT);
-  // Slow clients must not hold connections open: bound the time to send headers and a request.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 65_000;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => void shutDown(app, server, signal));
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { InfrastructureModule } from '@/infra/infrastructure.module';
 import { MailModule } from '@/infra/mail/mail.module';
+import { WorkerMetricsServer } from '@/infra/metrics/http-metrics';
 import { OutboxRelay } from '@/infra/outbox/outbox-relay.service';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { NotificationsWorkerModule } from '@/modules/notifications/notifications-worker.module';
@@ -14,6 +15,6 @@ import { JobSchedulers, ScheduledProcessor } from '@/worker/scheduled.processor'
  */
 @Module({
   imports: [InfrastructureModule, MailModule, ArticlesModule, NotificationsWorkerModule, SearchWorkerModule, UploadsWorkerModule],
-  providers: [OutboxRelay, ScheduledProcessor, JobSchedulers],
+  providers: [OutboxRelay, ScheduledProcessor, JobSchedulers, WorkerMetricsServer],
 })
 export class WorkerModule {}

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
-import { loadEnvironmentOrExit, NEST_LOG_LEVELS } from './bootstrap';
+import { Logger } from 'nestjs-pino';
+import { loadEnvironmentOrExit } from './bootstrap';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -9,8 +10,9 @@ import { WorkerModule } from './worker.module';
  * again from the outbox.
  */
 async function bootstrap(): Promise<void> {
-  const environment = loadEnvironmentOrExit();
-  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: NEST_LOG_LEVELS[environment.LOG_LEVEL] });
+  loadEnvironmentOrExit();
+  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   console.log('Conduit worker started: queues mail, scheduled, media; outbox relay running');
 }

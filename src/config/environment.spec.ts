@@ -32,4 +32,29 @@ describe('validateEnvironment', () => {
     expect(message).not.toContain('short-secret');
     expect(message.split('\n')).toHaveLength(1);
   });
+
+  it('keeps tests quiet and without rate limits unless told otherwise', () => {
+    const test = validateEnvironment({ ...valid, NODE_ENV: 'test' });
+    expect(test.LOG_LEVEL).toBe('warn');
+    expect(test.RATE_LIMIT_ENABLED).toBe(false);
+    const told = validateEnvironment({ ...valid, NODE_ENV: 'test', LOG_LEVEL: 'info', RATE_LIMIT_ENABLED: 'true' });
+    expect(told.LOG_LEVEL).toBe('info');
+    expect(told.RATE_LIMIT_ENABLED).toBe(true);
+    const production = validateEnvironment({ ...valid, NODE_ENV: 'production' });
+    expect(production.LOG_LEVEL).toBe('info');
+    expect(production.RATE_LIMIT_ENABLED).toBe(true);
+  });
+
+  it('reads TRUST_PROXY as a boolean, a hop count or a list of subnets', () => {
+    expect(validateEnvironment(valid).TRUST_PROXY).toBe(false);
+    expect(validateEnvironment({ ...valid, TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(validateEnvironment({ ...valid, TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(validateEnvironment({ ...valid, TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8']);
+  });
+
+  it('refuses a short metrics token without printing it, and a port out of range', () => {
+    expect(() => validateEnvironment({ ...valid, METRICS_TOKEN: 'tiny-token' })).toThrow(/METRICS_TOKEN must be at least 16 characters long/);
+    expect(() => validateEnvironment({ ...valid, METRICS_TOKEN: 'tiny-token' })).not.toThrow(/tiny-token/);
+    expect(() => validateEnvironment({ ...valid, METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+  });
 });

@@ -36,7 +36,7 @@ export class Environment {
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   /** Off for benchmarks and debugging: every read then goes to PostgreSQL. */
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? !['false', '0', 'no', 'off'].includes(value.toLowerCase()) : value))
+  @Transform(({ value }: { value: unknown }) => parseBoolean(value))
   @IsBoolean()
   CACHE_ENABLED = true;
 
@@ -67,8 +67,104 @@ export class Environment {
   @Matches(/^\d+(b|kb|mb)?$/i, { message: '$property must be a size such as 1mb or 500kb' })
   BODY_LIMIT = '1mb';
 
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+  /** Unset: `info`, or `warn` under NODE_ENV=test so that test runs stay quiet. */
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /**
+   * Which proxies in front of the api to believe about the client's address (X-Forwarded-For):
+   * `false` (none), `true` (any: only behind a proxy that overwrites the header), a number of hops,
+   * or comma-separated addresses/subnets (`loopback`, `10.0.0.0/8`). Rate limits key on that address.
+   */
+  @Transform(({ value }: { value: unknown }) => parseTrustProxy(value))
+  TRUST_PROXY: boolean | number | string[] = false;
+
+  /** Slow clients cannot hold connections: the longest wait for a request's headers, whole request, and between keep-alive requests. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  HTTP_HEADERS_TIMEOUT_MS = 20_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+  /** The longest wait for a free PostgreSQL connection from the pool (or a new one) before the request fails. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  DATABASE_POOL_TIMEOUT_MS = 5_000;
+
+  /** The longest a Redis command of the api may take (pub/sub, rate limits, metrics) before it counts as failed. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
+  /** Per-request timeout of the Elasticsearch client (when ELASTICSEARCH_NODE is set). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  ELASTICSEARCH_REQUEST_TIMEOUT_MS = 5_000;
+
+  /**
+   * Rate limits in Redis, shared by every replica. Unset: on, except under NODE_ENV=test.
+   * `RATE_LIMIT_MAX` requests per `RATE_LIMIT_WINDOW_SECONDS` per client address on every route;
+   * login and registration allow `RATE_LIMIT_AUTH_MAX` per address and `RATE_LIMIT_AUTH_ACCOUNT_MAX`
+   * per email in the same window.
+   */
+  @Transform(({ value }: { value: unknown }) => parseBoolean(value))
+  @IsOptional()
+  @IsBoolean()
+  RATE_LIMIT_ENABLED?: boolean;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_WINDOW_SECONDS = 60;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_MAX = 600;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_AUTH_MAX = 20;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_AUTH_ACCOUNT_MAX = 5;
+
+  /** Secret: a bearer token that GET /metrics then requires. Never logged. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: '$property must be at least 16 characters long' })
+  METRICS_TOKEN?: string;
+
+  /** Serve /metrics on this port (e.g. reachable only inside the cluster) instead of the api's port. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  METRICS_PORT?: number;
+
+  /** The worker serves its own /metrics on this port (unset: no metrics endpoint in the worker). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  WORKER_METRICS_PORT?: number;
 
   /**
    * SMTP server for outgoing mail, e.g. `smtp://user:pass@mail.example.com:587` or `smtps://...`.
@@ -234,6 +330,19 @@ export class Environment {
   UPLOAD_UNUSED_TTL_HOURS = 24;
 }
 
+function parseBoolean(value: unknown): unknown {
+  return typeof value === 'string' ? !['false', '0', 'no', 'off'].includes(value.trim().toLowerCase()) : value;
+}
+
+/** Express's `trust proxy` setting: a boolean, a hop count, or a list of addresses and subnets. */
+function parseTrustProxy(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const text = value.trim().toLowerCase();
+  if (['true', 'false'].includes(text)) return text === 'true';
+  if (/^\d+$/.test(text)) return Number(text);
+  return text.split(',').map((entry) => entry.trim()).filter(Boolean);
+}
+
 /** Thrown when the environment is unusable; its message is one line meant for the operator. */
 export class ConfigurationError extends Error {}
 
@@ -241,6 +350,9 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   // Empty strings mean "not set", so that `FOO=` in an env file falls back to the default.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
   const environment = plainToInstance(Environment, present, { exposeDefaultValues: true });
+  // Defaults that depend on NODE_ENV: tests stay quiet and run without rate limits (their own suite turns them on).
+  if (present.LOG_LEVEL === undefined && environment.NODE_ENV === 'test') environment.LOG_LEVEL = 'warn';
+  environment.RATE_LIMIT_ENABLED ??= environment.NODE_ENV !== 'test';
   const errors = validateSync(environment, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) {
     const problems = errors.map((error) => {

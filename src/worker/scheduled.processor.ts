@@ -3,6 +3,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { ConfigService } from '@nestjs/config';
 import type { Job, Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
+import { runInJobContext } from '@/infra/logging/request-context';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { jobLockOptions, OutboxJobData, QUEUES } from '@/infra/queue/queues';
 import { ArticlesService } from '@/modules/articles/articles.service';
@@ -41,7 +42,11 @@ export class ScheduledProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job): Promise<void> {
+  process(job: Job): Promise<void> {
+    return runInJobContext(job, () => this.run(job));
+  }
+
+  private async run(job: Job): Promise<void> {
     const name = job.name as ScheduledJobName;
     switch (name) {
       case 'publish-article': {

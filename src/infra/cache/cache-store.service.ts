@@ -41,6 +41,8 @@ export class CacheStore {
   private readonly ttlMs: number;
   private readonly tagTtlMs: number;
   readonly enabled: boolean;
+  /** Response cache lookups since start, by outcome (reported as metrics). */
+  readonly stats = { hits: 0, misses: 0, unavailable: 0 };
   private failingSince?: number;
   private failuresInARow = 0;
   /** Reads that cache-manager answered with misses because Redis failed (it only tells by an event). */

@@ -48,9 +48,13 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   /** An entry of one viewer's own, built for them: the feed. */
   private async serveOwn(key: string, tags: string[], next: CallHandler): Promise<Observable<unknown>> {
     const found = await this.store.lookup([key], tags);
-    if (!found) return next.handle(); // Redis unusable: answer from PostgreSQL as if uncached.
+    if (!found) return this.uncached(next);
     const cached = found.entries[0];
-    if (cached && sameVersions(cached.versions, found.versions)) return of(cached.value);
+    if (cached && sameVersions(cached.versions, found.versions)) {
+      this.store.stats.hits += 1;
+      return of(cached.value);
+    }
+    this.store.stats.misses += 1;
     const body: unknown = await lastValueFrom(next.handle() as Observable<unknown>);
     await this.store.write(key, { value: body, versions: found.versions });
     return of(body);
@@ -72,7 +76,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const flagsKey = personal && `${key}:flags:${personal.viewer.id}`;
     const keys = [...(localEntry ? [] : [key]), ...(flagsKey ? [flagsKey] : [])];
     const found = await this.store.lookup(keys, [...tags, ...(personal?.overlay.viewerTags(personal.viewer) ?? [])]);
-    if (!found) return next.handle(); // Redis unusable: answer from PostgreSQL as if uncached.
+    if (!found) return this.uncached(next);
     const fetched = new Map(keys.map((name, index) => [name, found.entries[index]]));
     const sharedVersions = only(found.versions, [EPOCH_TAG, ...tags]);
 
@@ -80,8 +84,10 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     let body: unknown;
     if (entry && sameVersions(entry.versions, sharedVersions)) {
       body = entry.value;
+      this.store.stats.hits += 1;
       if (!localEntry) this.local.set(key, entry, tags);
     } else {
+      this.store.stats.misses += 1;
       const anonymous = await this.buildForAnonymous(request, next);
       // Hidden from everyone but the viewer (a scheduled article seen by its author): not shared, not cached.
       if (anonymous === HIDDEN_FROM_ANONYMOUS) return next.handle();
@@ -101,6 +107,12 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       await this.store.write(flagsKey, { value: flags, versions: found.versions });
     }
     return of(personal.overlay.apply(body, flags));
+  }
+
+  /** Redis unusable: answer from PostgreSQL as if uncached. */
+  private uncached(next: CallHandler): Observable<unknown> {
+    this.store.stats.unavailable += 1;
+    return next.handle();
   }
 
   private async buildForAnonymous(request: AuthenticatedRequest, next: CallHandler): Promise<unknown> {

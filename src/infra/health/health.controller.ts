@@ -1,25 +1,22 @@
-import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { PrismaService } from '@/infra/prisma/prisma.service';
-import { RedisPubSub } from '@/infra/redis/redis.module';
+import { READINESS_INDICATORS, ReadinessIndicator } from './readiness-indicator';
 
-/** Readiness must answer fast even when a dependency hangs. */
-const PROBE_TIMEOUT_MS = 1_000;
+/** Readiness must answer fast even when a dependency hangs: each indicator gets this long. */
+export const PROBE_TIMEOUT_MS = 1_000;
 
-/**
- * Liveness (the process answers) and readiness (PostgreSQL answers; Redis is reported but does
- * not make the api unready, since it serves without its cache).
- */
+/** Liveness (the process answers) and readiness (every required dependency answers; the others are reported). */
 @ApiTags('Health')
+// Probes come often and from the orchestrator: never rate-limited.
+@SkipThrottle({ default: true })
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
-    private readonly prisma: PrismaService,
-    private readonly redis: RedisPubSub,
+    @Inject(READINESS_INDICATORS) private readonly indicators: ReadinessIndicator[],
   ) {}
 
   /** The process is up and its event loop answers. */
@@ -29,47 +26,35 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** 200 when PostgreSQL answers, 503 otherwise; Redis's state is reported alongside. */
+  /** 200 when PostgreSQL answers, 503 otherwise; the state of Redis (and any other reported dependency) alongside. */
   @Get('ready')
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness' })
   async ready(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.database(), () => this.cacheAndQueues()]);
+      return await this.health.check(this.indicators.map((indicator) => () => bounded(indicator)));
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       response.status(HttpStatus.SERVICE_UNAVAILABLE);
       return error.getResponse() as HealthCheckResult;
     }
   }
-
-  private async database() {
-    const indicator = this.indicators.check('database');
-    try {
-      await withTimeout(this.prisma.$queryRaw`SELECT 1`);
-      return indicator.up();
-    } catch (error) {
-      return indicator.down({ message: (error as Error).message });
-    }
-  }
-
-  private async cacheAndQueues() {
-    const indicator = this.indicators.check('redis');
-    const reachable = await withTimeout(this.redis.ping()).then(
-      () => true,
-      () => false,
-    );
-    return indicator.up({ reachable });
-  }
 }
 
-async function withTimeout<T>(promise: Promise<T>): Promise<T> {
+/**
+ * The indicator's result, or after PROBE_TIMEOUT_MS a timeout: "down" for a required dependency
+ * (the api is not ready), "up" with `reachable: false` for one the api serves without.
+ */
+async function bounded(indicator: ReadinessIndicator): Promise<HealthIndicatorResult> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+  const timeout = new Promise<HealthIndicatorResult>((resolve) => {
+    timer = setTimeout(() => {
+      const message = `no answer within ${PROBE_TIMEOUT_MS} ms`;
+      resolve({ [indicator.key]: indicator.required ? { status: 'down', message } : { status: 'up', reachable: false, message } });
+    }, PROBE_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([promise, deadline]);
+    return await Promise.race([indicator.check(), timeout]);
   } finally {
     clearTimeout(timer);
   }

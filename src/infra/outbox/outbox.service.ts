@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma } from '@/generated/prisma/client';
+import { requestIdData } from '@/infra/logging/request-context';
 import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import type { QueueName } from '@/infra/queue/queues';
@@ -36,7 +37,8 @@ export class OutboxService {
       data: intents.map((intent) => ({
         queue: intent.queue,
         name: intent.name,
-        payload: intent.payload,
+        // The request that caused the event travels with it, into the job and the worker's log lines.
+        payload: { ...requestIdData(), ...intent.payload },
         ...(intent.availableAt && { availableAt: intent.availableAt }),
       })),
     });

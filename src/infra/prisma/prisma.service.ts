@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import type { Environment } from '@/config/environment';
 import { PrismaClient } from '@/generated/prisma/client';
 
@@ -11,25 +12,31 @@ import { PrismaClient } from '@/generated/prisma/client';
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   private static readonly logger = new Logger('Prisma');
+  /** The pg pool under Prisma, held here so that its usage can be reported (metrics). */
+  readonly pool: pg.Pool;
 
   constructor(config: ConfigService<Environment, true>) {
     const statementTimeout = config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true });
+    const pool = new pg.Pool({
+      connectionString: config.get('DATABASE_URL', { infer: true }),
+      max: config.get('DATABASE_POOL_MAX', { infer: true }),
+      // Bounds both opening a connection and waiting for a free one in the pool.
+      connectionTimeoutMillis: config.get('DATABASE_POOL_TIMEOUT_MS', { infer: true }),
+      idleTimeoutMillis: 30_000,
+      statement_timeout: statementTimeout,
+      idle_in_transaction_session_timeout: statementTimeout,
+    });
     const adapter = new PrismaPg(
+      pool,
       {
-        connectionString: config.get('DATABASE_URL', { infer: true }),
-        max: config.get('DATABASE_POOL_MAX', { infer: true }),
-        connectionTimeoutMillis: 5_000,
-        idleTimeoutMillis: 30_000,
-        statement_timeout: statementTimeout,
-        idle_in_transaction_session_timeout: statementTimeout,
-      },
-      {
+        disposeExternalPool: true,
         // Without these listeners a PostgreSQL restart would crash the process.
         onPoolError: (error) => PrismaService.logger.warn(`PostgreSQL pool error: ${error.message}`),
         onConnectionError: (error) => PrismaService.logger.warn(`PostgreSQL connection error: ${error.message}`),
       },
     );
     super({ adapter });
+    this.pool = pool;
   }
 
   async onModuleDestroy(): Promise<void> {

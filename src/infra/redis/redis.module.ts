@@ -21,7 +21,7 @@ export class RedisPubSub implements OnModuleDestroy {
     const options = {
       lazyConnect: false,
       connectTimeout: 2_000,
-      commandTimeout: 500,
+      commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
     };

@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import type { Job, Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
 import { MailTransport } from '@/infra/mail/mail-transport';
+import { requestIdData, runInJobContext } from '@/infra/logging/request-context';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
 import { FAN_OUT_BATCH, MailJobData, MailJobName } from './mail-jobs';
@@ -38,7 +39,11 @@ export class MailProcessor extends WorkerHost {
     this.appUrl = config.get('APP_URL', { infer: true });
   }
 
-  async process(job: Job): Promise<void> {
+  process(job: Job): Promise<void> {
+    return runInJobContext(job, () => this.run(job));
+  }
+
+  private async run(job: Job): Promise<void> {
     await this.handle(job);
     const eventId = (job.data as { eventId?: string }).eventId;
     if (eventId) await this.outbox.complete(eventId);
@@ -105,7 +110,7 @@ export class MailProcessor extends WorkerHost {
     for (;;) {
       const recipientIds = await this.notifications.followerIds(article.author.id, after, FAN_OUT_BATCH);
       if (recipientIds.length === 0) return;
-      await this.mailQueue.add('new-article-batch', { articleId, recipientIds }, { jobId: `article-${articleId}-from-${recipientIds[0]}` });
+      await this.mailQueue.add('new-article-batch', { articleId, recipientIds, ...requestIdData() }, { jobId: `article-${articleId}-from-${recipientIds[0]}` });
       after = recipientIds[recipientIds.length - 1];
     }
   }

@@ -3,6 +3,7 @@ import { ApiConflictResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } f
 import { Auth, CurrentUser } from '@/common/auth/auth.decorators';
 import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
+import { StrictRateLimit } from '@/infra/rate-limit/rate-limit';
 import { LoginUserRequestDto, NewUserRequestDto, UpdateUserRequestDto } from './dto/user-requests.dto';
 import { UserResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
@@ -15,6 +16,7 @@ export class UsersController {
   /** Login for existing user */
   @Post('users/login')
   @HttpCode(HttpStatus.OK)
+  @StrictRateLimit()
   @ApiOperation({ operationId: 'Login', summary: 'Existing user login' })
   @ApiUnauthorizedResponse({ description: 'Unknown email or wrong password', schema: { $ref: '#/components/schemas/GenericErrorModel' } })
   @ApiErrorResponses(422)
@@ -24,6 +26,7 @@ export class UsersController {
 
   /** Register a new user */
   @Post('users')
+  @StrictRateLimit()
   @ApiOperation({ operationId: 'CreateUser', summary: 'Register a new user' })
   @ApiConflictResponse({ description: 'Email or username already taken', schema: { $ref: '#/components/schemas/GenericErrorModel' } })
   @ApiErrorResponses(422)

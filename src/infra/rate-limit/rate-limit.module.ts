@@ -1,0 +1,47 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type { Request } from 'express';
+import type { Environment } from '@/config/environment';
+import { accountOf, isStrictRoute, RateLimitGuard } from './rate-limit';
+import { RedisThrottlerStorage } from './redis-throttler.storage';
+
+@Module({ providers: [RedisThrottlerStorage], exports: [RedisThrottlerStorage] })
+class RateLimitStorageModule {}
+
+/**
+ * Rate limits of the api, counted in Redis (see RedisThrottlerStorage): `default` on every route
+ * per client address, and on login and registration `auth-ip` per address and `auth-account` per
+ * email. The client address is Express's `req.ip`, which honours TRUST_PROXY.
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      imports: [RateLimitStorageModule],
+      inject: [ConfigService, RedisThrottlerStorage],
+      useFactory: (config: ConfigService<Environment, true>, storage: RedisThrottlerStorage) => {
+        const enabled = config.get('RATE_LIMIT_ENABLED', { infer: true }) === true;
+        const ttl = config.get('RATE_LIMIT_WINDOW_SECONDS', { infer: true }) * 1000;
+        const notStrict = (context: Parameters<typeof isStrictRoute>[0]) => !enabled || !isStrictRoute(context);
+        return {
+          storage,
+          throttlers: [
+            { name: 'default', ttl, limit: config.get('RATE_LIMIT_MAX', { infer: true }), skipIf: () => !enabled },
+            { name: 'auth-ip', ttl, limit: config.get('RATE_LIMIT_AUTH_MAX', { infer: true }), skipIf: notStrict },
+            {
+              name: 'auth-account',
+              ttl,
+              limit: config.get('RATE_LIMIT_AUTH_ACCOUNT_MAX', { infer: true }),
+              skipIf: notStrict,
+              // Without an email in the body (invalid anyway), the address stands in for it.
+              getTracker: (request: Record<string, unknown>) => accountOf(request as unknown as Request) ?? String(request.ip),
+            },
+          ],
+        };
+      },
+    }),
+  ],
+  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+})
+export class RateLimitModule {}

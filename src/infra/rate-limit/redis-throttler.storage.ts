@@ -1,0 +1,92 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import Redis from 'ioredis';
+import type { Environment } from '@/config/environment';
+
+/** What ThrottlerStorage.increment answers (times in seconds). */
+export interface ThrottlerStorageRecord {
+  totalHits: number;
+  timeToExpire: number;
+  isBlocked: boolean;
+  timeToBlockExpire: number;
+}
+
+/**
+ * One atomic step of a fixed-window counter with a block: count the hit (the window starts with
+ * the first one), and once the count passes the limit, block the key for the block duration.
+ * KEYS: hits, block. ARGV: window ms, limit, block ms. Returns hits, ms left in the window, ms left blocked.
+ */
+const INCREMENT_SCRIPT = `
+local hits = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked < 0 and hits > tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  blocked = tonumber(ARGV[3])
+end
+return {hits, ttl, blocked}
+`;
+
+/**
+ * Rate-limit counters in Redis, so that every api replica counts against the same limit. A
+ * counter that Redis cannot serve in time lets the request through (fail open: an outage of
+ * Redis must not take the API down with it); the outage is logged once, and its end once.
+ */
+@Injectable()
+export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy {
+  private readonly logger = new Logger('RateLimit');
+  /** Absent when rate limits are off: no connection is opened for nothing. */
+  private readonly redis?: Redis;
+  private failing = false;
+
+  constructor(@Inject(ConfigService) config: ConfigService<Environment, true>) {
+    if (config.get('RATE_LIMIT_ENABLED', { infer: true }) !== true) return;
+    this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
+      connectTimeout: 2_000,
+      commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    });
+    this.redis.defineCommand('conduitRateLimit', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
+    this.redis.on('error', (error: Error) => this.failed(error));
+  }
+
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    const base = `conduit:rate:${throttlerName}:${key}`;
+    try {
+      if (!this.redis) throw new Error('rate limits are off');
+      const [hits, windowMs, blockedMs] = (await (
+        this.redis as unknown as { conduitRateLimit(...args: Array<string | number>): Promise<[number, number, number]> }
+      ).conduitRateLimit(`${base}:hits`, `${base}:block`, ttl, limit, blockDuration));
+      if (this.failing) {
+        this.failing = false;
+        this.logger.log('Redis answers again: rate limits enforced again');
+      }
+      return {
+        totalHits: hits,
+        timeToExpire: Math.ceil(windowMs / 1000),
+        isBlocked: blockedMs > 0,
+        timeToBlockExpire: blockedMs > 0 ? Math.ceil(blockedMs / 1000) : 0,
+      };
+    } catch (error) {
+      this.failed(error as Error);
+      return { totalHits: 0, timeToExpire: Math.ceil(ttl / 1000), isBlocked: false, timeToBlockExpire: 0 };
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.redis?.disconnect();
+  }
+
+  private failed(error: Error): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.logger.warn(`Rate limits not enforced while Redis is unavailable: ${error.message}`);
+  }
+}
