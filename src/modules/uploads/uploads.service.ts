@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Environment } from '@/config/environment';
 import type { Viewer } from '@/common/auth/viewer';
 import { OutboxService } from '@/infra/outbox/outbox.service';
+import { isForeignKeyViolation } from '@/infra/prisma/prisma-errors';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { QUEUES } from '@/infra/queue/queues';
 import { ObjectStorage } from '@/infra/storage/object-storage';
@@ -100,6 +101,20 @@ export class UploadsService {
     if (upload.status === 'pending') throw new UnusableUpload(field, 'upload is still being processed; try again shortly');
     if (upload.status === 'failed' || !upload.variants) throw new UnusableUpload(field, `upload failed: ${upload.failureReason ?? 'could not be processed'}`);
     return { ...upload, variants: upload.variants };
+  }
+
+  /**
+   * Runs the write that attaches an upload resolved by `avatarFor`/`coverFor`. The upload can be
+   * deleted in between (the garbage collector deletes old unused ones); the foreign key then
+   * refuses the write, and the client gets the same 422 as for an unknown upload.
+   */
+  async attaching<T>(field: 'image' | 'coverImage', write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new UnusableUpload(field, 'upload not found');
+      throw error;
+    }
   }
 
   /** Someone else's upload is not found, as if it did not exist. */
