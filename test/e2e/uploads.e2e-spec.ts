@@ -421,6 +421,9 @@ describe('Image uploads: processing in the worker, hostile files, avatars and co
     });
     const written = files('media').filter((file) => !mediaBefore.includes(file) && !file.endsWith('.partial'));
     expect(written.sort()).toEqual([...new Set(expected)].sort());
+    // The kill did land in the middle of a job: BullMQ found it stalled and ran it again.
+    const jobs = (await mediaQueue.getJobs(['completed'])).filter((job) => pending.some((upload) => upload.id === (job.data as { uploadId?: string }).uploadId));
+    expect(jobs.some((job) => job.stalledCounter > 0)).toBe(true);
   });
 
   it('deletes processed originals and the variants no user or article uses', async () => {

@@ -143,25 +143,25 @@ describe('Worker faults: SIGKILL, a flushed Redis, a mail server that refuses', 
     expect(after.dispatches).toBeGreaterThan(1);
   });
 
-  it('registers the repeatable jobs (digest, outbox purge) again after Redis lost them', async () => {
+  it('registers the repeatable jobs (digest, outbox purge, media garbage collection) again after Redis lost them', async () => {
     // The worker (restarted by the previous test) registered them when it started.
     const schedulers = async (): Promise<string[]> => (await scheduledQueue.getJobSchedulers()).map((scheduler) => scheduler.key).sort();
-    expect(await schedulers()).toEqual(['digest', 'outbox-purge']);
+    expect(await schedulers()).toEqual(['digest', 'media-gc', 'outbox-purge']);
 
     flushRedis(redis);
     expect(await schedulers()).toEqual([]);
 
-    // Events lost with Redis come back from the outbox; the daily digest and the outbox purge
-    // have no such record, so the running worker must put them back itself.
+    // Events lost with Redis come back from the outbox; the daily digest, the outbox purge and the
+    // media garbage collection have no such record, so the running worker must put them back itself.
     const names = await waitFor(
       'the job schedulers to be registered again',
       async () => {
         const keys = await schedulers();
-        return keys.length === 2 && keys;
+        return keys.length === 3 && keys;
       },
       { timeoutMs: 4_000, details: () => 'the worker registers them only when it starts (JobSchedulers.onApplicationBootstrap)' },
     );
-    expect(names).toEqual(['digest', 'outbox-purge']);
+    expect(names).toEqual(['digest', 'media-gc', 'outbox-purge']);
   });
 
   it('hands an event over again when Redis lost its job before a worker took it, and processes it once', async () => {

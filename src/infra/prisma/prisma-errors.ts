@@ -5,6 +5,11 @@ interface DriverAdapterConstraint {
   index?: string;
 }
 
+/** A write referenced a row that does not exist (any more): a foreign key violation. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003';
+}
+
 /**
  * The columns of the unique index a write violated, or `undefined` when `error` is not a unique
  * violation. Prisma reports them in `meta.target` or, through the pg driver adapter, as the

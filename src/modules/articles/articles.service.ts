@@ -68,13 +68,15 @@ export class ArticlesService {
     const cover = input.coverImage ? await this.uploads.coverFor(viewer.id, input.coverImage) : undefined;
     const content = { title: input.title, slug: slugify(input.title), description: input.description, body: input.body, cover };
     const publishAt = input.publishAt ? new Date(input.publishAt) : undefined;
-    const row = await this.withUniqueTitle(() =>
-      this.transaction.run(async (db) => {
-        const created = await this.articles.create(viewer.id, content, tagIds, publishAt, db);
-        if (publishAt) await this.schedulePublication(db, created.id, publishAt);
-        else await this.notifications.articlePublished(db, created.id);
-        return created;
-      }),
+    const row = await this.uploads.attaching('coverImage', () =>
+      this.withUniqueTitle(() =>
+        this.transaction.run(async (db) => {
+          const created = await this.articles.create(viewer.id, content, tagIds, publishAt, db);
+          if (publishAt) await this.schedulePublication(db, created.id, publishAt);
+          else await this.notifications.articlePublished(db, created.id);
+          return created;
+        }),
+      ),
     );
     await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(row.slug));
     return this.single(row, viewer);
@@ -90,12 +92,14 @@ export class ArticlesService {
     if (input.body !== undefined) content.body = input.body;
     if (input.coverImage !== undefined) content.cover = input.coverImage === null ? null : await this.uploads.coverFor(viewer.id, input.coverImage);
     const tagIds = input.tagList ? await this.tags.ensure(distinct(input.tagList)) : undefined;
-    const row = await this.withUniqueTitle(() =>
-      this.transaction.run(async (db) => {
-        const updated = await this.articles.update(article.id, content, tagIds, db);
-        if (content.publishAt) await this.schedulePublication(db, article.id, content.publishAt);
-        return updated;
-      }),
+    const row = await this.uploads.attaching('coverImage', () =>
+      this.withUniqueTitle(() =>
+        this.transaction.run(async (db) => {
+          const updated = await this.articles.update(article.id, content, tagIds, db);
+          if (content.publishAt) await this.schedulePublication(db, article.id, content.publishAt);
+          return updated;
+        }),
+      ),
     );
     await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(slug), CacheTags.article(row.slug), CacheTags.comments(slug));
     return this.single(row, viewer);

@@ -4,15 +4,16 @@ import { randomUUID } from 'node:crypto';
 import type { Environment } from '@/config/environment';
 import type { Viewer } from '@/common/auth/viewer';
 import { OutboxService } from '@/infra/outbox/outbox.service';
+import { isForeignKeyViolation } from '@/infra/prisma/prisma-errors';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { QUEUES } from '@/infra/queue/queues';
 import { ObjectStorage } from '@/infra/storage/object-storage';
 import type { UploadResponseDto } from './dto/upload.dto';
-import { dimensionProblem, fileNameProblem, ImageLimits, isStructurallyComplete, sniffImageType } from './image-inspection';
+import { AcceptedType, dimensionProblem, fileNameProblem, ImageLimits, isStructurallyComplete, sniffImageType } from './image-inspection';
 import { avatarUrl, coverImage, toUploadResponse } from './upload.mapper';
-import type { CoverImage, UploadPurpose } from './upload.types';
+import type { CoverImage, UploadPurpose, VariantRecord } from './upload.types';
 import { InvalidImage, StorageQuotaExceeded, TooManyUploads, UnsupportedImageType, UnusableUpload, UploadNotFound } from './uploads.errors';
-import { UploadsRepository } from './uploads.repository';
+import { UploadRow, UploadsRepository } from './uploads.repository';
 
 /** A file as the multipart parser hands it over. */
 export interface ReceivedFile {
@@ -59,8 +60,7 @@ export class UploadsService {
   }
 
   async accept(viewer: Viewer, file: ReceivedFile | undefined, purpose: UploadPurpose): Promise<UploadResponseDto> {
-    const mimeType = await this.inspect(file);
-    const received = file!;
+    const { received, mimeType } = await this.inspect(file);
     const id = randomUUID();
     const row = await this.transaction.run(async (db) => {
       await this.uploads.lockOwner(viewer.id, db);
@@ -94,7 +94,7 @@ export class UploadsService {
     return { uploadId: upload.id, image: coverImage(upload.variants) };
   }
 
-  private async usable(ownerId: number, id: string, purpose: UploadPurpose, field: string) {
+  private async usable(ownerId: number, id: string, purpose: UploadPurpose, field: string): Promise<UploadRow & { variants: VariantRecord[] }> {
     const upload = await this.owned(ownerId, id, field);
     if (upload.purpose !== purpose) throw new UnusableUpload(field, `upload is a ${upload.purpose} image, not ${purpose === 'avatar' ? 'an avatar' : 'a cover'}`);
     if (upload.status === 'pending') throw new UnusableUpload(field, 'upload is still being processed; try again shortly');
@@ -102,8 +102,22 @@ export class UploadsService {
     return { ...upload, variants: upload.variants };
   }
 
+  /**
+   * Runs the write that attaches an upload resolved by `avatarFor`/`coverFor`. The upload can be
+   * deleted in between (the garbage collector deletes old unused ones); the foreign key then
+   * refuses the write, and the client gets the same 422 as for an unknown upload.
+   */
+  async attaching<T>(field: 'image' | 'coverImage', write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new UnusableUpload(field, 'upload not found');
+      throw error;
+    }
+  }
+
   /** Someone else's upload is not found, as if it did not exist. */
-  private async owned(ownerId: number, id: string, field: string) {
+  private async owned(ownerId: number, id: string, field: string): Promise<UploadRow> {
     const upload = isUploadId(id) ? await this.uploads.find(id.toLowerCase()) : null;
     if (!upload || upload.ownerId !== ownerId) {
       if (field === 'upload') throw new UploadNotFound();
@@ -112,8 +126,8 @@ export class UploadsService {
     return upload;
   }
 
-  /** The type from the bytes, or a 4xx saying what is wrong with the file. */
-  private async inspect(file: ReceivedFile | undefined): Promise<string> {
+  /** The file and its type from the bytes, or a 4xx saying what is wrong with it. */
+  private async inspect(file: ReceivedFile | undefined): Promise<{ received: ReceivedFile; mimeType: AcceptedType }> {
     if (!file) throw new InvalidImage("can't be blank");
     const nameProblem = fileNameProblem(file.originalname);
     if (nameProblem) throw new InvalidImage(nameProblem, 'filename');
@@ -124,7 +138,7 @@ export class UploadsService {
     const { width, height } = await readDimensions(file.buffer);
     const problem = dimensionProblem(width, height, this.limits);
     if (problem) throw new InvalidImage(problem);
-    return type;
+    return { received: file, mimeType: type };
   }
 
   private checkUsage(usage: { lastHour: number; oldestInLastHour: Date | null; storedBytes: number }, incomingBytes: number): void {

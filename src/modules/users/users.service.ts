@@ -70,7 +70,7 @@ export class UsersService {
     await this.assertAvailable({ email: changes.email, username: changes.username }, viewer.id);
     // A rename also retires the profile cached under the old name, which only the old row knows.
     const previous = changes.username !== undefined ? await this.users.findById(viewer.id) : null;
-    const user = await this.withUniqueness(() => this.users.update(viewer.id, changes));
+    const user = await this.uploads.attaching('image', () => this.withUniqueness(() => this.users.update(viewer.id, changes)));
     await this.cache.invalidate(
       CacheTags.profiles,
       CacheTags.articles,
