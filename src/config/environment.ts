@@ -70,6 +70,12 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
   LOG_LEVEL = 'info';
 
+  /** After SIGTERM, how long requests and jobs in flight may take to finish before the process exits anyway. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 10_000;
+
   /**
    * SMTP server for outgoing mail, e.g. `smtp://user:pass@mail.example.com:587` or `smtps://...`.
    * Unset: mail is written as .eml files to MAIL_DIR. Secret (may hold a password): never logged.
