@@ -8,6 +8,7 @@ import { OutboxService } from '@/infra/outbox/outbox.service';
 import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
 import { FAN_OUT_BATCH, MailJobData, MailJobName } from './mail-jobs';
 import { digestMail, newArticleMail, newCommentMail, newFollowerMail, welcomeMail } from './mail-templates';
+import { MailDeliveries } from './mail-deliveries';
 import { NotificationsRepository, Recipient } from './notifications.repository';
 
 interface MailContent {
@@ -20,7 +21,7 @@ interface MailContent {
  * The `mail` queue. Jobs carry ids; the processor re-reads what it needs and skips mails whose
  * subject is gone or whose recipient opted out. Each mail has a deterministic message id that is
  * recorded once sent, so a repeated job (a retry, a re-delivered outbox event, a worker killed
- * mid-job) never sends it twice.
+ * mid-job, a database lost after the send) never sends it twice: see MailDeliveries.
  */
 @Processor(QUEUES.mail, { concurrency: 8, ...jobLockOptions() })
 export class MailProcessor extends WorkerHost {
@@ -30,6 +31,7 @@ export class MailProcessor extends WorkerHost {
   constructor(
     private readonly notifications: NotificationsRepository,
     private readonly transport: MailTransport,
+    private readonly deliveries: MailDeliveries,
     private readonly outbox: OutboxService,
     @InjectQueue(QUEUES.mail) private readonly mailQueue: Queue,
     config: ConfigService<Environment, true>,
@@ -154,7 +156,7 @@ export class MailProcessor extends WorkerHost {
 
   private async sendOnce(key: string, recipient: Recipient, content: MailContent): Promise<void> {
     const messageId = `<${key}@conduit>`;
-    const sent = await this.notifications.deliverOnce(messageId, recipient.email, () =>
+    const sent = await this.deliveries.sendOnce(messageId, recipient.email, () =>
       this.transport.send({ to: recipient.email, messageId, ...content }),
     );
     if (sent) this.logger.debug(`sent ${messageId}`);
