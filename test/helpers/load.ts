@@ -45,8 +45,8 @@ export function startLoad(client: ConduitClient, slug: string, commenters: Accou
       const reads = ['/api/articles?limit=5', `/api/articles/${slug}`, '/api/tags', `/api/articles/${slug}/comments`];
       const path = write ? `/api/articles/${slug}/comments` : reads[step % reads.length];
       const startedAt = Date.now();
-      let status = 0;
-      let body = '';
+      let status: number;
+      let body: string;
       try {
         const call = write
           ? client.call('post', path, commenter).send({ comment: { body: `Comment ${index}.${step}` } })
