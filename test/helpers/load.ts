@@ -14,6 +14,8 @@ export interface Sample {
   /** HTTP status, or 0 for a failed connection or a timeout. */
   status: number;
   body: string;
+  /** The Retry-After header, when the answer had one. */
+  retryAfter?: string;
 }
 
 export interface Load {
@@ -47,6 +49,7 @@ export function startLoad(client: ConduitClient, slug: string, commenters: Accou
       const startedAt = Date.now();
       let status: number;
       let body: string;
+      let retryAfter: string | undefined;
       try {
         const call = write
           ? client.call('post', path, commenter).send({ comment: { body: `Comment ${index}.${step}` } })
@@ -54,12 +57,13 @@ export function startLoad(client: ConduitClient, slug: string, commenters: Accou
         const response = await call.timeout({ response: 15_000, deadline: 20_000 });
         status = response.status;
         body = response.text.slice(0, 300);
+        retryAfter = response.headers['retry-after'];
       } catch (error) {
         const response = (error as { response?: { status: number; text: string } }).response;
         status = response?.status ?? 0;
         body = response?.text?.slice(0, 300) ?? String((error as Error).message);
       }
-      samples.push({ startedAt, endedAt: Date.now(), method: write ? 'POST' : 'GET', path, status, body });
+      samples.push({ startedAt, endedAt: Date.now(), method: write ? 'POST' : 'GET', path, status, body, retryAfter });
       await sleep(pauseMs);
     }
   };
