@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import type { Job, Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
 import { OutboxService } from '@/infra/outbox/outbox.service';
+import { throughDatabaseOutages } from '@/infra/queue/database-outage';
 import { jobLockOptions, OutboxJobData, QUEUES } from '@/infra/queue/queues';
 import { ArticlesService } from '@/modules/articles/articles.service';
 
@@ -37,7 +38,11 @@ export class ScheduledProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job): Promise<void> {
+  process(job: Job, token?: string): Promise<void> {
+    return throughDatabaseOutages(job, token, () => this.handle(job));
+  }
+
+  private async handle(job: Job): Promise<void> {
     const name = job.name as ScheduledJobName;
     switch (name) {
       case 'publish-article': {

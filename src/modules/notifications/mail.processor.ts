@@ -5,6 +5,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
 import { MailTransport } from '@/infra/mail/mail-transport';
 import { OutboxService } from '@/infra/outbox/outbox.service';
+import { throughDatabaseOutages } from '@/infra/queue/database-outage';
 import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
 import { FAN_OUT_BATCH, MailJobData, MailJobName } from './mail-jobs';
 import { digestMail, newArticleMail, newCommentMail, newFollowerMail, welcomeMail } from './mail-templates';
@@ -40,10 +41,12 @@ export class MailProcessor extends WorkerHost {
     this.appUrl = config.get('APP_URL', { infer: true });
   }
 
-  async process(job: Job): Promise<void> {
-    await this.handle(job);
-    const eventId = (job.data as { eventId?: string }).eventId;
-    if (eventId) await this.outbox.complete(eventId);
+  async process(job: Job, token?: string): Promise<void> {
+    await throughDatabaseOutages(job, token, async () => {
+      await this.handle(job);
+      const eventId = (job.data as { eventId?: string }).eventId;
+      if (eventId) await this.outbox.complete(eventId);
+    });
   }
 
   private async handle(job: Job): Promise<void> {
