@@ -85,8 +85,11 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
     if (candidate.kind === 'postgres' && typeof candidate.code === 'string' && isTransientSqlState(candidate.code)) return true;
   }
   for (const code of [candidate.code, candidate.originalCode]) {
-    if (typeof code === 'string' && (SOCKET_ERROR_CODES.has(code) || isTransientSqlState(code))) return true;
+    if (typeof code === 'string' && isTransientSqlState(code)) return true;
   }
+  // Only a socket error of Node's own (it names its system call): other libraries reuse these
+  // codes for their own connections (nodemailer's ETIMEDOUT is the mail server's, not ours).
+  if (typeof candidate.code === 'string' && SOCKET_ERROR_CODES.has(candidate.code) && typeof (error as { syscall?: unknown }).syscall === 'string') return true;
   if (typeof candidate.message === 'string' && PG_CONNECTION_MESSAGES.some((pattern) => pattern.test(candidate.message as string))) return true;
   return isDatabaseUnavailable(candidate.meta?.driverAdapterError, depth + 1) || isDatabaseUnavailable(candidate.cause, depth + 1);
 }
