@@ -42,5 +42,7 @@ module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    // Fault drills (npm run drills): real processes, their own PostgreSQL, Redis and SMTP servers.
+    { ...shared, displayName: 'drills', testMatch: ['<rootDir>/test/drills/*.drill-spec.ts'] },
   ],
 };

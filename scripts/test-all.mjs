@@ -7,6 +7,7 @@
 //   docker     npm run check:docker
 //   e2e        npm run test:e2e                (a fresh, migrated test database: with-test-db.mjs)
 //   newman     npm run test:newman             (the RealWorld Postman collection against the build)
+//   drills     npm run drills                  (fault drills: real processes, their own PostgreSQL, Redis, SMTP)
 //
 // Ends with a table (step, result, tests, seconds) and, as its last line, `N passed, M failed`,
 // for CI tooling to read. N and M count tests: each Jest test and each newman assertion, and one for
@@ -45,6 +46,7 @@ const steps = [
   { name: 'docker', command: ['npm', 'run', 'check:docker'] },
   { name: 'e2e', command: ['npm', 'run', 'test:e2e', ...jestJson('e2e')], counts: () => jestCounts('e2e') },
   { name: 'newman', command: ['npm', 'run', 'test:newman'], env: { NEWMAN_SUMMARY_JSON: resultFile('newman') }, counts: newmanCounts },
+  { name: 'drills', command: ['npm', 'run', 'drills', ...jestJson('drills')], counts: () => jestCounts('drills') },
 ];
 
 function run([program, ...args], env) {

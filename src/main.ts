@@ -1,9 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Server } from 'node:http';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { applyServerTimeouts, loadEnvironmentOrExit } from './bootstrap';
+import { drainHttpServer, onTerminationSignal } from './infra/lifecycle/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   const environment = loadEnvironmentOrExit();
@@ -15,30 +15,12 @@ async function bootstrap(): Promise<void> {
   configureApp(app);
   applyServerTimeouts(app.getHttpServer(), environment);
   const server = await app.listen(environment.PORT);
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void shutDown(app, server, signal));
-  }
+  // Requests in flight finish before the pools they use close: closing the pool first would fail them.
+  onTerminationSignal(environment.SHUTDOWN_TIMEOUT_MS, async () => {
+    await drainHttpServer(server, environment.SHUTDOWN_TIMEOUT_MS);
+    await app.close();
+  });
   console.log(`Conduit API listening on http://localhost:${environment.PORT}/api (docs at /docs)`);
-}
-
-/** In-flight requests get this long to finish after SIGTERM before their connections are cut. */
-const DRAIN_DEADLINE_MS = 10_000;
-
-/**
- * Stops accepting connections, lets the requests in flight finish, and only then closes the
- * application (database pool, Redis): closing the pool first would fail those requests.
- */
-async function shutDown(app: NestExpressApplication, server: Server, signal: string): Promise<void> {
-  console.log(`${signal} received: draining requests`);
-  const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-  const idleSweeper = setInterval(() => server.closeIdleConnections(), 100);
-  const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS);
-  server.closeIdleConnections();
-  await drained;
-  clearInterval(idleSweeper);
-  clearTimeout(deadline);
-  await app.close().catch(() => undefined);
-  process.exit(0);
 }
 
 void bootstrap();

@@ -1,20 +1,27 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadEnvironmentOrExit } from './bootstrap';
+import { drainQueueWorkers, onTerminationSignal, within } from './infra/lifecycle/graceful-shutdown';
 import { WorkerModule } from './worker.module';
 
 /**
  * The worker process. On SIGTERM the processors stop taking jobs and finish the ones in hand
- * (BullMQ waits for them), the relay finishes its pass, then the pools close. A job cut short by
- * SIGKILL is picked up again once its lock expires (JOB_LOCK_MS); a job Redis lost is handed over
- * again from the outbox.
+ * (within SHUTDOWN_TIMEOUT_MS), then the relay stops and the pools close, and the process exits
+ * with 0. A job cut short (by SIGKILL, or still running at the deadline) is picked up again once
+ * its lock expires (JOB_LOCK_MS); a job Redis lost is handed over again from the outbox.
  */
 async function bootstrap(): Promise<void> {
-  loadEnvironmentOrExit();
+  const environment = loadEnvironmentOrExit();
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
-  console.log('Conduit worker started: queues mail, scheduled, media; outbox relay running');
+  const deadlineMs = environment.SHUTDOWN_TIMEOUT_MS;
+  onTerminationSignal(deadlineMs, async () => {
+    const drained = await drainQueueWorkers(app, deadlineMs);
+    // Abandoned jobs keep their BullMQ workers from closing: close the rest without waiting for them.
+    if (drained) await app.close();
+    else await within(app.close(), 3_000);
+  });
+  console.log('Conduit worker started: queues mail, scheduled, media, search; outbox relay running');
 }
 
 void bootstrap();

@@ -71,6 +71,12 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** After SIGTERM, how long requests and jobs in flight may take to finish before the process exits anyway. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 10_000;
+
   /**
    * Which proxies in front of the api to believe about the client's address (X-Forwarded-For):
    * `false` (none), `true` (any: only behind a proxy that overwrites the header), a number of hops,
@@ -106,12 +112,6 @@ export class Environment {
   @IsInt()
   @Min(50)
   REDIS_COMMAND_TIMEOUT_MS = 1_000;
-
-  /** Per-request timeout of the Elasticsearch client (when ELASTICSEARCH_NODE is set). */
-  @Type(() => Number)
-  @IsInt()
-  @Min(100)
-  ELASTICSEARCH_REQUEST_TIMEOUT_MS = 5_000;
 
   /**
    * Rate limits in Redis, shared by every replica. Unset: on, except under NODE_ENV=test.

@@ -5,6 +5,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
 import { runInJobContext } from '@/infra/logging/request-context';
 import { OutboxService } from '@/infra/outbox/outbox.service';
+import { throughDatabaseOutages } from '@/infra/queue/database-outage';
 import { jobLockOptions, OutboxJobData, QUEUES } from '@/infra/queue/queues';
 import { ArticlesService } from '@/modules/articles/articles.service';
 import { MediaMaintenance } from '@/modules/uploads/media-maintenance.service';
@@ -42,8 +43,8 @@ export class ScheduledProcessor extends WorkerHost {
     super();
   }
 
-  process(job: Job): Promise<void> {
-    return runInJobContext(job, () => this.run(job));
+  process(job: Job, token?: string): Promise<void> {
+    return runInJobContext(job, () => throughDatabaseOutages(job, token, () => this.run(job)));
   }
 
   private async run(job: Job): Promise<void> {

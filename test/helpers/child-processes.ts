@@ -85,6 +85,8 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
 export interface ApiProcess {
   port: number;
   url: string;
+  /** The process itself, for a signal of one's own and its exit status. */
+  child: ChildProcess;
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
   stop(): Promise<void>;
@@ -112,6 +114,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiPro
   const api: ApiProcess = {
     port,
     url: `http://127.0.0.1:${port}`,
+    child,
     output: () => output,
     stop: () => stop(child),
   };

@@ -46,6 +46,8 @@ export async function waitFor<T>(
 
 export interface WorkerProcess {
   pid: number;
+  /** The process itself, for a signal of one's own and its exit status. */
+  child: ChildProcess;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
   /** SIGTERM (a graceful stop), then waits for the exit. */
@@ -66,7 +68,7 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const worker: WorkerProcess = { pid: child.pid!, output: () => output, stop: () => stop('SIGTERM'), kill: () => stop('SIGKILL') };
+  const worker: WorkerProcess = { pid: child.pid!, child, output: () => output, stop: () => stop('SIGTERM'), kill: () => stop('SIGKILL') };
   try {
     await waitFor(
       'the worker to start',
@@ -287,9 +289,9 @@ export interface OutboxRow {
 export class TestDatabase {
   readonly pool: pg.Pool;
 
-  constructor() {
-    if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL must name the test database');
-    this.pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+  constructor(url = process.env.DATABASE_URL) {
+    if (!url) throw new Error('DATABASE_URL must name the test database');
+    this.pool = new pg.Pool({ connectionString: url, max: 4 });
     this.pool.on('error', () => undefined);
   }
 

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { Prisma } from '@/generated/prisma/client';
-import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
+import { isDatabaseUnavailable, uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import { DomainError } from './domain-error';
 import { ErrorBody, errorBody } from './error-body';
 
@@ -11,14 +11,6 @@ interface Translated {
   body: ErrorBody;
   headers?: Record<string, string>;
 }
-
-/**
- * Prisma error codes meaning the database could not be reached, the pool is exhausted, or a
- * transaction could not start in time (P2028): all transient, so 503 with Retry-After.
- */
-const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
-/** Node/pg error codes for a connection that failed or was lost. */
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
 
 /**
  * The one place where errors become HTTP responses, always in the RealWorld shape.
@@ -42,10 +34,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private translate(exception: unknown, request: Request): Translated {
     if (exception instanceof DomainError) return { status: exception.status, body: { errors: exception.errors }, headers: exception.headers };
     if (exception instanceof HttpException) return this.fromHttpException(exception);
+    // A lost or refused database connection is transient (a restart, a failover): 503 with
+    // Retry-After, whatever layer reported it; the pool reconnects once PostgreSQL is back.
+    if (isDatabaseUnavailable(exception)) return unavailable();
     const prismaError = this.fromPrisma(exception);
     if (prismaError) return prismaError;
     if (isBodyParserError(exception)) return fromBodyParser(exception);
-    if (isConnectionError(exception)) return unavailable();
 
     const correlationId = randomUUID();
     this.logger.error(
@@ -90,9 +84,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const unique = uniqueViolationFields(exception);
       if (unique) return { status: HttpStatus.CONFLICT, body: errorBody(conflictKey(unique), 'has already been taken') };
       if (exception.code === 'P2025') return { status: HttpStatus.NOT_FOUND, body: errorBody('resource', 'not found') };
-      if (UNAVAILABLE_CODES.has(exception.code)) return unavailable();
     }
-    if (exception instanceof Prisma.PrismaClientInitializationError) return unavailable();
     return undefined;
   }
 }
@@ -137,9 +129,4 @@ function fromBodyParser(error: BodyParserError): Translated {
       return { status: status >= 500 ? 400 : status, body: errorBody('body', 'could not be read') };
     }
   }
-}
-
-function isConnectionError(exception: unknown): boolean {
-  const code = (exception as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && CONNECTION_ERROR_CODES.has(code);
 }

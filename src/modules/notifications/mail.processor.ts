@@ -6,9 +6,11 @@ import type { Environment } from '@/config/environment';
 import { MailTransport } from '@/infra/mail/mail-transport';
 import { requestIdData, runInJobContext } from '@/infra/logging/request-context';
 import { OutboxService } from '@/infra/outbox/outbox.service';
+import { throughDatabaseOutages } from '@/infra/queue/database-outage';
 import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
 import { FAN_OUT_BATCH, MailJobData, MailJobName } from './mail-jobs';
 import { digestMail, newArticleMail, newCommentMail, newFollowerMail, welcomeMail } from './mail-templates';
+import { MailDeliveries } from './mail-deliveries';
 import { NotificationsRepository, Recipient } from './notifications.repository';
 
 interface MailContent {
@@ -21,7 +23,7 @@ interface MailContent {
  * The `mail` queue. Jobs carry ids; the processor re-reads what it needs and skips mails whose
  * subject is gone or whose recipient opted out. Each mail has a deterministic message id that is
  * recorded once sent, so a repeated job (a retry, a re-delivered outbox event, a worker killed
- * mid-job) never sends it twice.
+ * mid-job, a database lost after the send) never sends it twice: see MailDeliveries.
  */
 @Processor(QUEUES.mail, { concurrency: 8, ...jobLockOptions() })
 export class MailProcessor extends WorkerHost {
@@ -31,6 +33,7 @@ export class MailProcessor extends WorkerHost {
   constructor(
     private readonly notifications: NotificationsRepository,
     private readonly transport: MailTransport,
+    private readonly deliveries: MailDeliveries,
     private readonly outbox: OutboxService,
     @InjectQueue(QUEUES.mail) private readonly mailQueue: Queue,
     config: ConfigService<Environment, true>,
@@ -39,14 +42,14 @@ export class MailProcessor extends WorkerHost {
     this.appUrl = config.get('APP_URL', { infer: true });
   }
 
-  process(job: Job): Promise<void> {
-    return runInJobContext(job, () => this.run(job));
-  }
-
-  private async run(job: Job): Promise<void> {
-    await this.handle(job);
-    const eventId = (job.data as { eventId?: string }).eventId;
-    if (eventId) await this.outbox.complete(eventId);
+  process(job: Job, token?: string): Promise<void> {
+    return runInJobContext(job, () =>
+      throughDatabaseOutages(job, token, async () => {
+        await this.handle(job);
+        const eventId = (job.data as { eventId?: string }).eventId;
+        if (eventId) await this.outbox.complete(eventId);
+      }),
+    );
   }
 
   private async handle(job: Job): Promise<void> {
@@ -159,7 +162,7 @@ export class MailProcessor extends WorkerHost {
 
   private async sendOnce(key: string, recipient: Recipient, content: MailContent): Promise<void> {
     const messageId = `<${key}@conduit>`;
-    const sent = await this.notifications.deliverOnce(messageId, recipient.email, () =>
+    const sent = await this.deliveries.sendOnce(messageId, recipient.email, () =>
       this.transport.send({ to: recipient.email, messageId, ...content }),
     );
     if (sent) this.logger.debug(`sent ${messageId}`);
