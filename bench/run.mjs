@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { BENCH_PASSWORD, generateBenchData } from './generate-data.mjs';
+import { BENCH_EMAIL, BENCH_PASSWORD, BENCH_TAG, generateBenchData } from './generate-data.mjs';
 import { freePort } from './free-port.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,7 +25,7 @@ const only = process.env.BENCH_ONLY?.split(',');
 
 const scenarios = [
   { name: 'list', path: '/api/articles?limit=20' },
-  { name: 'list ?tag=', path: '/api/articles?tag=tag7&limit=20' },
+  { name: 'list ?tag=', path: `/api/articles?tag=${BENCH_TAG}&limit=20` },
   { name: 'list ?author=', path: '/api/articles?author=bench42' },
   { name: 'list ?favorited=', path: '/api/articles?favorited=bench42' },
   { name: 'article', path: '/api/articles/bench-article-123' },
@@ -90,7 +90,7 @@ async function login(base) {
   const response = await fetch(`${base}/api/users/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user: { email: 'bench1@bench.example', password: BENCH_PASSWORD } }),
+    body: JSON.stringify({ user: { email: BENCH_EMAIL, password: BENCH_PASSWORD } }),
   });
   if (!response.ok) throw new Error(`login failed: ${response.status}`);
   return (await response.json()).user.token;
