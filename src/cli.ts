@@ -16,19 +16,24 @@ async function main(): Promise<void> {
   const environment = loadEnvironmentOrExit();
   const verbose = ['debug', 'trace'].includes(environment.LOG_LEVEL);
   const fail = (error: unknown): void => {
+    const exit = commanderExit(error);
+    if (exit !== undefined) {
+      process.exitCode = exit === 0 ? 0 : 2;
+      return;
+    }
     if (verbose && error instanceof Error && !(error instanceof CliFailure)) console.error(error.stack);
     console.error(`error: ${describeFailure(error, environment.DATABASE_URL)}`);
     process.exitCode = error instanceof CliFailure ? error.exitCode : 1;
   };
   try {
-    const app = await CommandFactory.createWithoutRunning(CliModule, {
+    const app = await CommandFactory.createWithoutRunning(await CliModule.forArguments(process.argv.slice(2)), {
       logger: verbose ? NEST_LOG_LEVELS[environment.LOG_LEVEL] : false,
       cliName: 'cli',
       serviceErrorHandler: fail,
-      // Commander's own exits (help, a usage mistake): keep its code, let Nest close the pools.
+      // Commander's own exits (help, a usage mistake) come back here as errors instead of ending
+      // the process, so that Nest closes the pools; commander has printed the message already.
       errorHandler: (error) => {
-        const code = (error as Error & { exitCode?: number }).exitCode ?? 1;
-        process.exitCode = code === 0 ? 0 : 2;
+        throw error;
       },
     });
     const program = app.get<Command>(Commander);
@@ -44,11 +49,21 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * The exit code of commander's own exits (help shown, a usage mistake), undefined for other
+ * errors. Recognised by their code: nest-commander bundles its own copy of commander, so
+ * `instanceof CommanderError` would not match.
+ */
+function commanderExit(error: unknown): number | undefined {
+  const { code, exitCode } = (error ?? {}) as { code?: unknown; exitCode?: unknown };
+  return typeof code === 'string' && code.startsWith('commander.') && typeof exitCode === 'number' ? exitCode : undefined;
+}
+
 /** Every command with its arguments and options, for the top-level --help. */
 function allOptions(program: Command): string {
   const help = program.createHelp();
   const sections = program.commands.map((command) => {
-    const options = help.visibleOptions(command).map((option) => `    ${option.flags.padEnd(28)} ${option.description}`);
+    const options = help.visibleOptions(command).filter((option) => option.long !== '--help').map((option) => `    ${option.flags.padEnd(28)} ${option.description}`);
     return [`  ${command.name()} ${command.usage()}`, ...options].join('\n');
   });
   return `\nOptions of each command (all accept --json for machine-readable output):\n${sections.join('\n\n')}\n`;

@@ -1,24 +1,42 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ConfigModule } from '@/config/config.module';
 import { PrismaModule } from '@/infra/prisma/prisma.module';
-import { CacheCommandsModule } from './cache.commands';
 import { CliRedisModule } from './cli-redis';
-import { DbCommandsModule } from './db.commands';
-import { OutboxCommandsModule } from './outbox.commands';
-import { QueueCommandsModule } from './queue.commands';
-import { SeedCommandsModule } from './seed/seed.command';
-import { UserCommandsModule } from './user.commands';
-// Search commands (search:reindex, search:check): import SearchCommandsModule from '@/modules/search/search.commands' here and list it in COMMAND_MODULES.
+
+interface CommandGroup {
+  /** The commands the group's module declares (with @Command). */
+  commands: string[];
+  /** Loaded only when one of its commands runs, or for --help. */
+  load: () => Promise<Type<unknown>>;
+}
 
 /**
- * The command line: one module per command group. Only connection-free infrastructure is
- * loaded (configuration, and Prisma, whose pool connects on the first query); Redis is opened by
- * the commands that use it (CliRedis), so every command starts fast and none depends on a
- * service it does not touch.
+ * The command groups, one module (and file) each. A run loads the group of the command it was
+ * given, so that `db:check` never loads BullMQ, nor `queue:status` the data generator; `--help`
+ * and unknown commands load them all (a command missing here still works, loaded that way).
  */
-const COMMAND_MODULES = [SeedCommandsModule, UserCommandsModule, OutboxCommandsModule, QueueCommandsModule, CacheCommandsModule, DbCommandsModule];
+export const COMMAND_GROUPS: CommandGroup[] = [
+  { commands: ['seed'], load: async () => (await import('./seed/seed.command.js')).SeedCommandsModule },
+  { commands: ['user:create-admin', 'user:reset-password'], load: async () => (await import('./user.commands.js')).UserCommandsModule },
+  { commands: ['outbox:status'], load: async () => (await import('./outbox.commands.js')).OutboxCommandsModule },
+  { commands: ['queue:status', 'queue:retry-failed', 'queue:clean'], load: async () => (await import('./queue.commands.js')).QueueCommandsModule },
+  { commands: ['cache:flush'], load: async () => (await import('./cache.commands.js')).CacheCommandsModule },
+  { commands: ['db:check'], load: async () => (await import('./db.commands.js')).DbCommandsModule },
+  // Search commands (search:reindex, search:check): the SearchCommandsModule of src/modules/search/search.commands.ts goes here.
+];
 
-@Module({
-  imports: [ConfigModule, PrismaModule, CliRedisModule, ...COMMAND_MODULES],
-})
-export class CliModule {}
+/**
+ * The command line's root module. Only connection-free infrastructure is loaded (configuration,
+ * and Prisma, whose pool connects on the first query); Redis is opened by the commands that use
+ * it (CliRedis), so no command depends on a service it does not touch.
+ */
+@Module({})
+export class CliModule {
+  /** The root module for `argv` (the arguments after the script): the command's group, or all. */
+  static async forArguments(argv: string[]): Promise<DynamicModule> {
+    const command = argv.find((arg) => !arg.startsWith('-'));
+    const matching = COMMAND_GROUPS.filter((group) => command !== undefined && group.commands.includes(command));
+    const groups = await Promise.all((matching.length > 0 ? matching : COMMAND_GROUPS).map((group) => group.load()));
+    return { module: CliModule, imports: [ConfigModule, PrismaModule, CliRedisModule, ...groups] };
+  }
+}

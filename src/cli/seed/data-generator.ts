@@ -87,6 +87,8 @@ export interface SeedResult {
   seed: number;
   counts: { users: number; articles: number; tags: number; articleTags: number; favorites: number; comments: number; follows: number };
   seconds: number;
+  /** Seconds each step took (empty when nothing was written). */
+  stepSeconds: Record<string, number>;
 }
 
 /** What the generator needs of a Prisma client (PrismaService in the CLI, a plain client in scripts). */
@@ -148,7 +150,7 @@ export async function generateData(db: Db, options: GenerateOptions): Promise<Se
   const sizes = normaliseSizes(options.sizes);
   const names = tagNames(sizes.tags);
   const existing = await countGenerated(db, names);
-  if (existing.users > 0) return { created: false, seed, counts: existing, seconds: (Date.now() - started) / 1000 };
+  if (existing.users > 0) return { created: false, seed, counts: existing, seconds: (Date.now() - started) / 1000, stepSeconds: {} };
 
   const passwordHash = await argon2.hash(SEED_PASSWORD, ARGON2_OPTIONS);
   const steps: Array<{ name: string; rows: number; sql: string; k?: number }> = [
@@ -185,7 +187,7 @@ export async function generateData(db: Db, options: GenerateOptions): Promise<Se
             FROM drafts, u`,
     },
     {
-      name: 'article tags',
+      name: 'articleTags',
       rows: sizes.tagsPerArticle === 0 ? 0 : sizes.articles,
       k: sizes.tagsPerArticle,
       // Tags k steps of tags/tagsPerArticle apart, so that an article's tags are distinct.
@@ -235,15 +237,20 @@ export async function generateData(db: Db, options: GenerateOptions): Promise<Se
 
   const total = steps.reduce((sum, step) => sum + step.rows, 0);
   let done = 0;
+  const stepSeconds: Record<string, number> = {};
+  const seconds = (since: number): number => Math.round((Date.now() - since) / 100) / 10;
   options.onProgress?.({ step: 'users', done, total });
   for (const step of steps) {
+    const stepStarted = Date.now();
     for (let from = 1; from <= step.rows; from += CHUNK_ROWS) {
       const to = Math.min(from + CHUNK_ROWS - 1, step.rows);
       await execute(db, step.sql, { names, seed, words: WORDS, hash: passwordHash, epoch: EPOCH, k: step.k, from, to });
       done += to - from + 1;
       options.onProgress?.({ step: step.name, done, total });
     }
+    stepSeconds[step.name] = seconds(stepStarted);
   }
+  const finishing = Date.now();
   // Lists read the count kept on the article, never count favorites.
   await execute(
     db,
@@ -254,7 +261,8 @@ export async function generateData(db: Db, options: GenerateOptions): Promise<Se
   );
   // Bulk-loaded tables have no statistics or visibility map yet; autovacuum would make them later.
   await db.$executeRawUnsafe('ANALYZE');
-  return { created: true, seed, counts: await countGenerated(db, names), seconds: (Date.now() - started) / 1000 };
+  stepSeconds['counts and statistics'] = seconds(finishing);
+  return { created: true, seed, counts: await countGenerated(db, names), seconds: (Date.now() - started) / 1000, stepSeconds };
 }
 
 /**

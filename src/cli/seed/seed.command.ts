@@ -50,7 +50,9 @@ export class SeedCommand extends CommandRunner {
       result.created
         ? `Seeded in ${result.seconds.toFixed(1)} s (size ${options.size}, seed ${result.seed}):`
         : 'Already seeded, nothing written (use --reset to start again). Generated data present:',
-      ...Object.entries(result.counts).map(([name, count]) => `  ${name.padEnd(12)} ${count.toLocaleString('en-US')}`),
+      ...Object.entries(result.counts).map(
+        ([name, count]) => `  ${name.padEnd(12)} ${count.toLocaleString('en-US').padStart(9)}${name in result.stepSeconds ? `  (${result.stepSeconds[name]} s)` : ''}`,
+      ),
       `Sign in as ${seedEmail(1)} (or any user<n>@...) with password "${SEED_PASSWORD}".`,
       'A running api may serve cached lists for a while: run `cache:flush` to see the new data at once.',
     ]);
