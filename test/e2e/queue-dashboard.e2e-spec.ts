@@ -81,6 +81,16 @@ describe('Queue dashboard at /admin/queues', () => {
     expect((await get(DASHBOARD, basic(admin.email.toUpperCase(), admin.password))).status).toBe(200);
   });
 
+  it('serves the dashboard to an account flagged as administrator (is_admin) without being listed', async () => {
+    const other = await client.register('flagged');
+    expectChallenge(await get(DASHBOARD, basic(other.email, other.password)));
+
+    await database.pool.query('UPDATE users SET is_admin = true WHERE email = $1', [other.email]);
+
+    expect((await get(DASHBOARD, basic(other.email, other.password))).status).toBe(200);
+    expectChallenge(await get(DASHBOARD, basic(other.email, `${other.password}x`)));
+  });
+
   it("lists the mail and scheduled queues in the dashboard's JSON API", async () => {
     const response = await get(`${DASHBOARD}/api/queues`, basic(admin.email, admin.password));
     expect(response.status).toBe(200);
