@@ -15,14 +15,29 @@ export function shownUrl(url: string): string {
 }
 
 /** Every code and message of an error and of its causes (pg and Prisma nest them). */
-function chain(error: unknown): Array<{ code?: string; message: string }> {
-  const found: Array<{ code?: string; message: string }> = [];
+function chain(error: unknown): Array<{ code?: string; message: string; kind?: string }> {
+  const found: Array<{ code?: string; message: string; kind?: string }> = [];
   const seen = new Set<unknown>();
   const visit = (current: unknown): void => {
     if (!current || typeof current !== 'object' || seen.has(current)) return;
     seen.add(current);
-    const record = current as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; meta?: unknown };
-    found.push({ code: typeof record.code === 'string' ? record.code : undefined, message: typeof record.message === 'string' ? record.message : '' });
+    const record = current as {
+      code?: unknown;
+      originalCode?: unknown;
+      message?: unknown;
+      originalMessage?: unknown;
+      kind?: unknown;
+      cause?: unknown;
+      errors?: unknown;
+      meta?: unknown;
+    };
+    const code = record.code ?? record.originalCode;
+    const message = record.message ?? record.originalMessage;
+    found.push({
+      code: typeof code === 'string' ? code : undefined,
+      message: typeof message === 'string' ? message : '',
+      kind: typeof record.kind === 'string' ? record.kind : undefined,
+    });
     visit(record.cause);
     if (Array.isArray(record.errors)) record.errors.forEach(visit);
     visit((record.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
@@ -34,10 +49,22 @@ function chain(error: unknown): Array<{ code?: string; message: string }> {
 /** Whether PostgreSQL could not be reached or refused the login or the database. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   return chain(error).some(
-    ({ code, message }) =>
+    ({ code, message, kind }) =>
       (code && (CONNECTION_CODES.has(code) || ['P1001', 'P1017', 'P2024', '28P01', '28000', '3D000', '57P03'].includes(code))) ||
-      /DatabaseNotReachable|DatabaseDoesNotExist|AuthenticationFailed|ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect/i.test(message),
+      (kind && ['DatabaseNotReachable', 'DatabaseDoesNotExist', 'DatabaseAccessDenied', 'AuthenticationFailed', 'TlsConnectionError', 'SocketTimeout'].includes(kind)) ||
+      /Can't reach database server|ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect/i.test(message),
   );
+}
+
+/** What PostgreSQL or the driver said, without Prisma's preamble ("Invalid `prisma.$queryRaw()` invocation"). */
+function databaseDetail(error: unknown): string | undefined {
+  for (const { message } of chain(error)) {
+    const quoted = /Message: `(.+?)`\s*$/m.exec(message);
+    if (quoted) return quoted[1];
+  }
+  return chain(error)
+    .map(({ message }) => message.split('\n').find((line) => line.trim()))
+    .find((line) => line !== undefined && !/^Invalid `prisma/.test(line));
 }
 
 /**
@@ -47,7 +74,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function describeFailure(error: unknown, databaseUrl?: string): string {
   if (error instanceof CliFailure) return error.message;
   if (isDatabaseUnavailable(error)) {
-    const detail = chain(error).find(({ message }) => message)?.message.split('\n')[0];
+    const detail = databaseDetail(error);
     return `cannot reach PostgreSQL at ${databaseUrl ? shownUrl(databaseUrl) : 'DATABASE_URL'}${detail ? ` (${detail})` : ''}`;
   }
   if (error instanceof Prisma.PrismaClientKnownRequestError) return `database error ${error.code}: ${error.message.split('\n').at(-1)}`;

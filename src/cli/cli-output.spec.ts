@@ -45,6 +45,16 @@ describe('describeFailure', () => {
     );
   });
 
+  it("gives PostgreSQL's own words from a Prisma error, without Prisma's preamble", () => {
+    const prismaError = Object.assign(
+      new Error('\nInvalid `prisma.$queryRaw()` invocation:\n\n\nRaw query failed. Code: `3D000`. Message: `database "gone" does not exist`'),
+      { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'DatabaseDoesNotExist', originalCode: '3D000' } } } },
+    );
+    expect(describeFailure(prismaError, 'postgresql://postgres@db:5432/gone')).toBe(
+      'cannot reach PostgreSQL at postgresql://postgres@db:5432/gone (database "gone" does not exist)',
+    );
+  });
+
   it('gives the first line of any other error', () => {
     expect(describeFailure(new Error('first line\n    at somewhere'))).toBe('first line');
     expect(describeFailure(new CliFailure('no user with email a@b.c'))).toBe('no user with email a@b.c');

@@ -35,14 +35,16 @@ export class CliRedis implements OnModuleDestroy {
       maxRetriesPerRequest: null,
       retryStrategy: () => null,
     });
-    client.on('error', () => undefined);
+    // The first connection error says why (ECONNREFUSED, ENOTFOUND, NOAUTH...); connect() only says "closed".
+    let reason: Error | undefined;
+    client.on('error', (error: Error) => (reason ??= error));
     this.client = client;
     try {
       await client.connect();
       await client.ping();
     } catch (error) {
       client.disconnect();
-      throw new CliFailure(`cannot reach Redis at ${shownUrl(this.url)} (${(error as Error).message})`);
+      throw new CliFailure(`cannot reach Redis at ${shownUrl(this.url)} (${(reason ?? (error as Error)).message})`);
     }
     return client;
   }
