@@ -22,7 +22,8 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   { commands: ['queue:status', 'queue:retry-failed', 'queue:clean'], load: async () => (await import('./queue.commands.js')).QueueCommandsModule },
   { commands: ['cache:flush'], load: async () => (await import('./cache.commands.js')).CacheCommandsModule },
   { commands: ['db:check'], load: async () => (await import('./db.commands.js')).DbCommandsModule },
-  // Search commands (search:reindex, search:check): the SearchCommandsModule of src/modules/search/search.commands.ts goes here.
+  // Search commands: the SearchCommandsModule of src/modules/search/search.commands.ts is added here as
+  // { commands: ['search:reindex', 'search:check'], load: async () => (await import('../modules/search/search.commands.js')).SearchCommandsModule },
 ];
 
 /**

@@ -53,7 +53,7 @@ export class CreateAdminCommand extends CommandRunner {
     return value;
   }
 
-  @Option({ flags: '--password <password>', description: 'password of a new account (default: a generated one, printed once)' })
+  @Option({ flags: '--password <password>', description: 'password of a new account (default: a generated one, printed once); an existing account keeps its own' })
   parsePassword(value: string): string {
     return value;
   }
