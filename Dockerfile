@@ -3,8 +3,9 @@
 #   docker build -t conduit .
 #   docker run conduit                                # the api (default CMD: node dist/src/main.js)
 #   docker run conduit npm run db:migrate             # apply pending migrations, then exit
-#   docker run conduit node dist/src/worker.js        # the worker (once src/worker.ts exists)
-#   docker run conduit node dist/src/cli.js <command> # one-shot commands (once src/cli.ts exists)
+#   docker run conduit node dist/src/worker.js        # the worker
+#   docker run conduit cli <command>                  # one-shot commands (docker/cli runs dist/src/cli.js)
+#   docker compose run --rm api cli db:check          # the same, with the compose stack's settings
 #
 # Stages: base -> deps (every dependency) -> build (compile) ; base -> prod-deps (production
 # dependencies only) ; base -> runtime (prod-deps + build output). `npm run check:docker` checks this
@@ -65,6 +66,8 @@ COPY prisma ./prisma
 COPY --from=build /app/dist ./dist
 # The one folder the processes write: uploaded images (a volume in compose, owned by `node`).
 RUN mkdir -p /var/lib/conduit/storage && chown node:node /var/lib/conduit/storage
+# `cli <command>` on the PATH: the command line (src/cli.ts) without spelling out node and dist/.
+COPY --chmod=755 docker/cli /usr/local/bin/cli
 USER node
 EXPOSE 3000
 # No HEALTHCHECK here: the same image runs the worker and one-shot commands, which serve no HTTP.

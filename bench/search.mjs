@@ -15,18 +15,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { BENCH_DATABASE_URL, ensureBenchDatabase, startBenchApi } from './bench-setup.mjs';
+import { BENCH_TAG, benchUsername } from './generate-data.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const databaseUrl = BENCH_DATABASE_URL;
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const concurrencies = (process.env.BENCH_CONNECTIONS ?? '1,10').split(',').map(Number);
 
+// The generated articles draw their words from one vocabulary (src/cli/seed/data-generator.ts):
+// a word of it is in most articles; a title's number is in one.
 const scenarios = [
-  { name: 'common word', path: '/api/search/articles?q=benchmark' },
+  { name: 'common word', path: '/api/search/articles?q=cache' },
   { name: 'rare word', path: '/api/search/articles?q=54321' },
-  { name: 'phrase', path: `/api/search/articles?q=${encodeURIComponent('"compilers dragons"')}` },
-  { name: 'word + tag', path: '/api/search/articles?q=volcanoes&tag=tag7' },
-  { name: 'word + author', path: '/api/search/articles?q=benchmark&author=bench42' },
+  { name: 'phrase', path: `/api/search/articles?q=${encodeURIComponent('"robust cache"')}` },
+  { name: 'word + tag', path: `/api/search/articles?q=latency&tag=${BENCH_TAG}` },
+  { name: 'word + author', path: `/api/search/articles?q=cache&author=${benchUsername(42)}` },
   { name: 'trending tags (7 days)', path: '/api/search/tags/trending?days=7' },
 ];
 

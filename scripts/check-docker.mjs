@@ -37,6 +37,11 @@ const require = createRequire(import.meta.url);
 // Services this project's compose file must define, by role.
 const SERVICE = { api: 'api', migrate: 'migrate', postgres: 'postgres', redis: 'redis' };
 
+// The command line's name in the image: `docker compose run --rm api cli <command>`.
+const CLI_COMMAND = 'cli';
+// Where a script copied into the image is found by name.
+const PATH_DIRS = ['/usr/local/bin', '/usr/bin', '/bin'];
+
 // Files `npm run build` reads besides the TypeScript sources (which the tsconfig lists) and the
 // tsconfig files themselves.
 const BUILD_INPUTS = [
@@ -594,6 +599,9 @@ function commandProblems(project, words, workdir, seen = new Set()) {
     return problems;
   }
 
+  const script = imageScriptProblems(project, program, workdir, seen);
+  if (script) return script;
+
   const provider = binaryProvider(project, program);
   if (provider) {
     const gone = provider.entry.dev || provider.entry.devOptional || provider.entry.optional;
@@ -604,6 +612,41 @@ function commandProblems(project, words, workdir, seen = new Set()) {
       : [];
   }
   return [`don't know how to check \`${words.join(' ')}\` (teach scripts/check-docker.mjs)`];
+}
+
+/**
+ * Problems with a script the runtime image puts on the PATH (such as `cli`), or null when the
+ * image has no such script: it must be executable, and the command its `exec` line runs must be
+ * in the image too.
+ */
+function imageScriptProblems(project, program, workdir, seen) {
+  if (program.includes('/')) return null;
+  const runtime = finalStage(project);
+  for (const dir of PATH_DIRS) {
+    const imagePath = `${dir}/${program}`;
+    const found = locate(project.root, project.stages, runtime.name, imagePath);
+    if (found?.kind !== 'context') continue;
+    const problems = [];
+    const copy = copyEntries(project.root, runtime).find((entry) => entry.imagePath === imagePath);
+    const chmod = copy?.instruction.flags.chmod;
+    const executable =
+      typeof chmod === 'string'
+        ? (parseInt(chmod, 8) & 0o111) !== 0
+        : (fs.statSync(path.join(project.root, found.repoPath)).mode & 0o111) !== 0;
+    if (!executable) problems.push(`${found.repoPath} is not executable in the image (COPY --chmod=755, or chmod +x it)`);
+    const text = fs.readFileSync(path.join(project.root, found.repoPath), 'utf8');
+    const exec = text
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => /^exec\s/.test(line));
+    if (!exec) problems.push(`${found.repoPath} has no \`exec\` line to check`);
+    else {
+      const words = splitWords(exec.replace(/^exec\s+/, '')).filter((word) => !/^"?\$[@*]"?$/.test(word));
+      problems.push(...commandProblems(project, words, workdir, seen).map((p) => `${found.repoPath}: ${p}`));
+    }
+    return problems;
+  }
+  return null;
 }
 
 /** A `dist/...js` entry point must be the output of a TypeScript file that `nest build` compiles. */
@@ -1066,6 +1109,14 @@ function main() {
   check(`${compose}: required settings`, () => checkRequiredSettings(project));
   check(`${compose}: connection strings`, () => checkConnectionStrings(project));
   check(`${compose}: commands exist in the image`, () => checkCommands(project));
+  check(`${dockerfile}: \`${CLI_COMMAND}\` runs the command line (docker compose run --rm api ${CLI_COMMAND} ...)`, () => {
+    const workdir = finalStage(project).workdir;
+    return (
+      imageScriptProblems(project, CLI_COMMAND, workdir, new Set()) ?? [
+        `the runtime image has no \`${CLI_COMMAND}\` on the PATH (COPY --chmod=755 docker/${CLI_COMMAND} /usr/local/bin/${CLI_COMMAND})`,
+      ]
+    );
+  });
   check(`${compose}: healthchecks`, () => checkHealthchecks(project));
   check(`${compose}: api port`, () => checkApiPort(project));
   check(`${compose}: redis persistence`, () => checkRedisPersistence(project));

@@ -17,8 +17,13 @@ interface CheckResult {
 }
 
 function runCheck(...args: string[]): CheckResult {
+  return spawnCheck(root, ...args);
+}
+
+/** Runs the check on the repository at `repoRoot` (a changed copy, for instance). */
+function spawnCheck(repoRoot: string, ...args: string[]): CheckResult {
   try {
-    const output = execFileSync(process.execPath, [script, '--root', root, ...args], {
+    const output = execFileSync(process.execPath, [script, '--root', repoRoot, ...args], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -58,6 +63,7 @@ describe('scripts/check-docker.mjs', () => {
     const result = runCheck();
 
     expect(result.output).not.toMatch(/^FAIL/m);
+    expect(result.output).toMatch(/^ok +Dockerfile: `cli` runs the command line/m);
     expect(result.output).toContain('check-docker passed');
     expect(result.status).toBe(0);
   });
@@ -98,5 +104,29 @@ describe('scripts/check-docker.mjs', () => {
 
     expect(result.output).toMatch(/^FAIL .*COPY --from=compile does not name an earlier stage$/m);
     expect(result.status).toBe(1);
+  });
+
+  it('fails when the image has no `cli` command, or its script runs a file the build does not produce', () => {
+    const original = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    const withoutCli = original.replace(/^COPY --chmod=755 docker\/cli \/usr\/local\/bin\/cli\n/m, '');
+    expect(withoutCli).not.toBe(original);
+    const file = path.join(dir, 'Dockerfile.no-cli');
+    fs.writeFileSync(file, withoutCli);
+
+    const missing = runCheck('--dockerfile', file);
+
+    expect(missing.output).toMatch(/^FAIL .*`cli` runs the command line.*: the runtime image has no `cli` on the PATH/m);
+    expect(missing.status).toBe(1);
+
+    const copy = path.join(dir, 'repo-with-broken-cli');
+    for (const entry of ['package.json', 'package-lock.json', '.env.example', '.dockerignore', 'Dockerfile', 'docker-compose.yml', 'nest-cli.json', 'tsconfig.json', 'tsconfig.build.json', 'prisma.config.ts', 'src', 'prisma', 'scripts', 'docker']) {
+      fs.cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
+    }
+    fs.writeFileSync(path.join(copy, 'docker/cli'), '#!/bin/sh\nexec node /app/dist/src/command-line.js "$@"\n', { mode: 0o755 });
+
+    const broken = spawnCheck(copy);
+
+    expect(broken.output).toMatch(/^FAIL .*docker\/cli: dist\/src\/command-line.js would be compiled from src\/command-line.ts, which does not exist/m);
+    expect(broken.status).toBe(1);
   });
 });

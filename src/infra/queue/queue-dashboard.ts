@@ -18,7 +18,8 @@ const VERIFIED_FOR_MS = 60_000;
 
 /**
  * Bull Board at /admin/queues, for administrators only: HTTP basic auth with the email of an
- * account listed in ADMIN_EMAILS and that account's own Conduit password (a browser can send
+ * account listed in ADMIN_EMAILS or flagged as administrator (`cli user:create-admin`), and that
+ * account's own Conduit password (a browser can send
  * basic auth to a dashboard; it cannot send our `Token` header).
  */
 export function mountQueueDashboard(app: NestExpressApplication): void {
@@ -53,10 +54,14 @@ function adminOnly(app: NestExpressApplication) {
     const separator = decoded.indexOf(':');
     const email = decoded.slice(0, separator).trim().toLowerCase();
     const password = decoded.slice(separator + 1);
-    if (separator < 0 || !admins.has(email)) return refuse(response);
+    if (separator < 0) return refuse(response);
     prisma.user
-      .findUnique({ where: { email }, select: { passwordHash: true } })
-      .then((user) => passwords.verify(user?.passwordHash, password))
+      .findUnique({ where: { email }, select: { passwordHash: true, isAdmin: true } })
+      .then(async (user) => {
+        // An administrator is listed in ADMIN_EMAILS or flagged by `cli user:create-admin`.
+        const verified = await passwords.verify(user?.passwordHash, password);
+        return verified && (admins.has(email) || user?.isAdmin === true);
+      })
       .then((ok) => {
         if (!ok) return refuse(response);
         verified.set(fingerprint, Date.now() + VERIFIED_FOR_MS);

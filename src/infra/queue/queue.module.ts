@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '@/config/environment';
-import { QUEUE_NAMES } from './queues';
+import { QUEUE_NAMES, QUEUE_PREFIX } from './queues';
 
 /**
  * BullMQ on the Redis of REDIS_URL, with one set of job defaults for every queue: retries with
@@ -16,7 +16,7 @@ import { QUEUE_NAMES } from './queues';
       useFactory: (config: ConfigService<Environment, true>) => ({
         // Workers block on Redis and must retry forever (maxRetriesPerRequest: null), as BullMQ requires.
         connection: { url: config.get<string>('REDIS_URL'), maxRetriesPerRequest: null },
-        prefix: 'conduit',
+        prefix: QUEUE_PREFIX,
         defaultJobOptions: {
           attempts: config.get('JOB_ATTEMPTS', { infer: true }),
           backoff: { type: 'exponential', delay: config.get('JOB_BACKOFF_MS', { infer: true }) },

@@ -104,10 +104,25 @@ export class SearchMaintenance {
     };
   }
 
-  /** A fresh index from PostgreSQL, swapped in with no downtime, then a catch-up check. */
-  async reindex(): Promise<SearchReindexReport> {
-    const { index, documents } = await this.engine.rebuild(this.repository.publishedDocuments());
+  /**
+   * A fresh index from PostgreSQL, swapped in with no downtime, then a catch-up check.
+   * `onProgress` hears how many documents of the total have been read so far.
+   */
+  async reindex(onProgress?: (done: number, total: number) => void): Promise<SearchReindexReport> {
+    const total = onProgress ? await this.repository.countPublished() : 0;
+    const pages = this.repository.publishedDocuments();
+    const { index, documents } = await this.engine.rebuild(onProgress ? counted(pages, (done) => onProgress(done, total)) : pages);
     const catchUp = await this.check({ repair: true });
     return { engine: this.engine.kind, index, documents, catchUp };
+  }
+}
+
+/** `pages` as they are, telling `onPage` the running count of items after each page. */
+async function* counted<T>(pages: AsyncIterable<T[]>, onPage: (done: number) => void): AsyncIterable<T[]> {
+  let done = 0;
+  for await (const page of pages) {
+    done += page.length;
+    onPage(done);
+    yield page;
   }
 }

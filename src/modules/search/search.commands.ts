@@ -1,79 +1,58 @@
-import { Logger, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { CliFailure, OutputOptions, ProgressBar, report } from '@/cli/cli-output';
 import { SearchCoreModule } from './search-core.module';
 import { SearchCheckReport, SearchMaintenance } from './search-maintenance.service';
 
-interface JsonOption {
-  json?: boolean;
-}
-
-function print(report: object, options: JsonOption, lines: string[]): void {
-  if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-  else process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-function checkLines(report: SearchCheckReport): string[] {
+function checkLines(check: SearchCheckReport): string[] {
   return [
-    `engine ${report.engine}, index ${report.index}`,
-    `published articles in PostgreSQL: ${report.databaseCount}; documents in the index: ${report.indexCount}`,
-    `missing ${report.missing}, stale ${report.stale}, extra ${report.extra}, tags text drift ${report.tagsTextDrift}; repaired ${report.repaired}`,
-    report.inSync ? 'in sync' : 'DRIFT LEFT',
+    `engine ${check.engine}, index ${check.index}`,
+    `published articles in PostgreSQL: ${check.databaseCount}; documents in the index: ${check.indexCount}`,
+    `missing ${check.missing}, stale ${check.stale}, extra ${check.extra}, tags text drift ${check.tagsTextDrift}; repaired ${check.repaired}`,
+    check.inSync ? 'in sync' : 'DRIFT LEFT',
   ];
 }
 
 /** Compares the search index with PostgreSQL (counts and per-document versions) and repairs drift. */
-@Command({ name: 'search:check', description: 'Compare the search index with PostgreSQL and repair any drift' })
+@Command({ name: 'search:check', description: 'compare the search index with PostgreSQL (counts, document versions) and repair drift (exit 1 if any is left)' })
 export class SearchCheckCommand extends CommandRunner {
-  private readonly logger = new Logger('search:check');
-
   constructor(private readonly maintenance: SearchMaintenance) {
     super();
   }
 
-  async run(_parameters: string[], options: JsonOption = {}): Promise<void> {
-    try {
-      const report = await this.maintenance.check({ repair: true });
-      print(report, options, checkLines(report));
-      if (!report.inSync) process.exitCode = 1;
-    } catch (error) {
-      this.logger.error(`search:check failed: ${(error as Error).message}`);
-      process.exitCode = 1;
-    }
+  async run(_parameters: string[], options: OutputOptions): Promise<void> {
+    const check = await this.maintenance.check({ repair: true });
+    report(options, check, () => checkLines(check));
+    if (!check.inSync) throw new CliFailure('search:check: drift is left after repair (see above)');
   }
 
-  @Option({ flags: '--json', description: 'Print the report as one JSON line' })
+  @Option({ flags: '--json', description: 'print the report as JSON' })
   parseJson(): boolean {
     return true;
   }
 }
 
 /** Builds a fresh index from PostgreSQL and swaps the alias to it with no downtime. */
-@Command({ name: 'search:reindex', description: 'Rebuild the search index from PostgreSQL and swap it in with no downtime' })
+@Command({ name: 'search:reindex', description: 'rebuild the search index from PostgreSQL and swap it in with no downtime' })
 export class SearchReindexCommand extends CommandRunner {
-  private readonly logger = new Logger('search:reindex');
-
   constructor(private readonly maintenance: SearchMaintenance) {
     super();
   }
 
-  async run(_parameters: string[], options: JsonOption = {}): Promise<void> {
-    try {
-      const report = await this.maintenance.reindex();
-      print(report, options, [`engine ${report.engine}: index ${report.index} holds ${report.documents} documents`, ...checkLines(report.catchUp)]);
-      if (!report.catchUp.inSync) process.exitCode = 1;
-    } catch (error) {
-      this.logger.error(`search:reindex failed: ${(error as Error).message}`);
-      process.exitCode = 1;
-    }
+  async run(_parameters: string[], options: OutputOptions): Promise<void> {
+    const progress = new ProgressBar(!options.json);
+    const reindex = await this.maintenance.reindex((done, total) => progress.update('documents', done, total));
+    report(options, reindex, () => [`engine ${reindex.engine}: index ${reindex.index} holds ${reindex.documents} documents`, ...checkLines(reindex.catchUp)]);
+    if (!reindex.catchUp.inSync) throw new CliFailure('search:reindex: drift is left after the catch-up (see above)');
   }
 
-  @Option({ flags: '--json', description: 'Print the report as one JSON line' })
+  @Option({ flags: '--json', description: 'print the report as JSON' })
   parseJson(): boolean {
     return true;
   }
 }
 
-/** The search commands, for the command-line module to import (with the infrastructure modules). */
+/** The search commands, loaded by the command line (src/cli/cli.module.ts). */
 @Module({
   imports: [SearchCoreModule],
   providers: [SearchCheckCommand, SearchReindexCommand],

@@ -23,6 +23,14 @@ export interface UserChanges {
   avatarUploadId?: string | null;
   emailNotifications?: boolean;
   digestEmails?: boolean;
+  isAdmin?: boolean;
+}
+
+export interface AccountRow {
+  id: number;
+  email: string;
+  username: string;
+  isAdmin: boolean;
 }
 
 @Injectable()
@@ -31,6 +39,10 @@ export class UsersRepository {
 
   findById(id: number): Promise<UserRow | null> {
     return this.prisma.user.findUnique({ where: { id }, select: USER_SELECT });
+  }
+
+  findAccount(where: { email: string } | { username: string }): Promise<AccountRow | null> {
+    return this.prisma.user.findUnique({ where, select: { id: true, email: true, username: true, isAdmin: true } });
   }
 
   findCredentialsByEmail(email: string): Promise<{ id: number; passwordHash: string } | null> {
@@ -55,7 +67,7 @@ export class UsersRepository {
     return [...taken];
   }
 
-  create(data: { email: string; username: string; passwordHash: string }, db: Db = this.prisma): Promise<UserRow> {
+  create(data: { email: string; username: string; passwordHash: string; isAdmin?: boolean }, db: Db = this.prisma): Promise<UserRow> {
     return db.user.create({ data, select: USER_SELECT });
   }
 

@@ -1,0 +1,68 @@
+import { createKeyv } from '@keyv/redis';
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { createCache } from 'cache-manager';
+import { Command, CommandRunner, Option } from 'nest-commander';
+import type { Environment } from '@/config/environment';
+import { databaseNamespace } from '@/infra/cache/cache.module';
+import { CacheStore, EPOCH_TAG } from '@/infra/cache/cache-store.service';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import { CliRedis } from './cli-redis';
+import { CliFailure, report } from './cli-output';
+
+/** How many keys one SCAN step asks for, and one UNLINK removes. */
+const BATCH = 500;
+
+@Command({
+  name: 'cache:flush',
+  description: "empty this database's response cache in Redis (queues and other data stay)",
+})
+export class CacheFlushCommand extends CommandRunner {
+  constructor(
+    private readonly redis: CliRedis,
+    private readonly prisma: PrismaService,
+    private readonly config: ConfigService<Environment, true>,
+  ) {
+    super();
+  }
+
+  async run(_params: string[], options: { json?: boolean }): Promise<void> {
+    const client = await this.redis.open();
+    // The cache's keys are namespaced by database (see CacheModule), so other databases sharing
+    // this Redis, and BullMQ's keys, are left alone.
+    const namespace = await databaseNamespace(this.prisma);
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${namespace}::*`, 'COUNT', BATCH);
+      cursor = next;
+      if (keys.length > 0) removed += await client.unlink(...keys);
+    } while (cursor !== '0');
+    // api replicas keep local copies of recent entries, checked against the tag versions on
+    // every read: a fresh epoch makes all of them stale, as after a Redis outage.
+    await this.bumpEpoch(namespace);
+    report(options, { namespace, removedKeys: removed }, () => [`Removed ${removed} cache key(s) of ${namespace}; every cached response is retired.`]);
+  }
+
+  private async bumpEpoch(namespace: string): Promise<void> {
+    const keyv = createKeyv(
+      { url: this.redis.url, disableOfflineQueue: true, socket: { connectTimeout: 3_000, reconnectStrategy: false } },
+      { namespace, throwOnConnectError: true, throwOnErrors: true },
+    );
+    const cache = createCache({ stores: [keyv] });
+    try {
+      const bumped = await new CacheStore(cache, this.config).bump([EPOCH_TAG]);
+      if (!bumped) throw new CliFailure('cache keys removed, but the cache epoch could not be renewed: run cache:flush again');
+    } finally {
+      await cache.disconnect().catch(() => undefined);
+    }
+  }
+
+  @Option({ flags: '--json', description: 'print the result as JSON' })
+  parseJson(): boolean {
+    return true;
+  }
+}
+
+@Module({ providers: [CacheFlushCommand] })
+export class CacheCommandsModule {}
