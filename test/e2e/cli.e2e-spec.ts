@@ -117,7 +117,7 @@ describe('command line (e2e)', () => {
       const { code, stdout } = await runs.help;
 
       expect(code).toBe(0);
-      const commands = ['seed', 'user:create-admin', 'user:reset-password', 'outbox:status', 'queue:status', 'queue:retry-failed', 'queue:clean', 'cache:flush', 'db:check'];
+      const commands = ['seed', 'user:create-admin', 'user:reset-password', 'search:reindex', 'search:check', 'outbox:status', 'queue:status', 'queue:retry-failed', 'queue:clean', 'cache:flush', 'db:check'];
       for (const command of commands) expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
       for (const option of ['--size <size>', '--seed <number>', '--reset', '--email <email>', '--username <username>', '--password <password>', '--max-age <seconds>', '--failed', '--older-than <seconds>']) {
         expect(stdout).toContain(`    ${option}`);
@@ -270,6 +270,8 @@ describe('command line (e2e)', () => {
     });
 
     it('outbox:status reports the backlog, the oldest pending event and the failures, and fails past --max-age', async () => {
+      // Only these events: the seed's articles left search events of their own.
+      await db.query('DELETE FROM outbox_events');
       await db.query(`
         INSERT INTO outbox_events (queue, name, payload, created_at, dispatched_at, dispatches, completed_at) VALUES
           ('mail', 'welcome', '{}', now() - interval '10 minutes', NULL, 0, NULL),
@@ -292,6 +294,22 @@ describe('command line (e2e)', () => {
       expect(human.stdout).toMatch(/^failures +1 pending event/m);
       expect(late.code).toBe(1);
       expect(late.stderr).toMatch(/^error: the oldest pending outbox event is \d+ s old \(more than --max-age 60\)$/m);
+    });
+
+    it('search:check and search:reindex compare the engine with PostgreSQL and report it in sync', async () => {
+      const [published] = await query<{ n: number }>('SELECT count(*)::int AS n FROM articles WHERE published_at IS NOT NULL');
+      expect(published.n).toBeGreaterThan(0);
+      // A drifted tags text (what the engine indexes besides the article's own columns) is repaired.
+      await db.query(`UPDATE articles SET tags_text = 'drifted' WHERE id = (SELECT min(id) FROM articles)`);
+
+      const [check, reindex] = [await cli(['search:check', '--json']), await cli(['search:reindex'])];
+
+      expect(check.code).toBe(0);
+      expect(check.json()).toMatchObject({ engine: 'postgres', databaseCount: published.n, tagsTextDrift: 1, inSync: true });
+      const [drifted] = await query<{ n: number }>(`SELECT count(*)::int AS n FROM articles WHERE tags_text = 'drifted'`);
+      expect(drifted.n).toBe(0);
+      expect(reindex.code).toBe(0);
+      expect(reindex.stdout).toMatch(/^in sync$/m);
     });
 
     it('db:check reports the server and the migrations, and fails on a migration that did not finish', async () => {
