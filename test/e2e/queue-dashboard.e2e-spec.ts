@@ -81,11 +81,11 @@ describe('Queue dashboard at /admin/queues', () => {
     expect((await get(DASHBOARD, basic(admin.email.toUpperCase(), admin.password))).status).toBe(200);
   });
 
-  it("lists the mail and scheduled queues in the dashboard's JSON API", async () => {
+  it("lists the mail, scheduled and search queues in the dashboard's JSON API", async () => {
     const response = await get(`${DASHBOARD}/api/queues`, basic(admin.email, admin.password));
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/application\/json/);
     const names = (response.body.queues as Array<{ name: string }>).map((queue) => queue.name).sort();
-    expect(names).toEqual(['mail', 'scheduled']);
+    expect(names).toEqual(['mail', 'scheduled', 'search']);
   });
 });
