@@ -41,6 +41,7 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
   private readonly enabled: boolean;
   /** The alias exists (checked once; a sync write before that creates the first index). */
   private ready = false;
+  private ensuring?: Promise<void>;
 
   constructor(
     private readonly client: ElasticsearchService,
@@ -50,17 +51,22 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
     this.enabled = Boolean(config.get('ELASTICSEARCH_NODE', { infer: true }));
   }
 
-  /** Creates the first index behind the alias if there is none; Elasticsearch being down is not fatal here. */
-  async onModuleInit(): Promise<void> {
+  /**
+   * Creates the first index behind the alias if there is none, without holding up start-up:
+   * Elasticsearch being down is not fatal (searches answer 503, sync writes are retried).
+   */
+  onModuleInit(): void {
     if (!this.enabled) return;
-    try {
-      await this.ensureIndex();
-    } catch (error) {
-      this.logger.warn(`Elasticsearch index "${this.indexName}" not ready: ${(error as Error).message}`);
-    }
+    this.ensureIndex().catch((error: Error) => this.logger.warn(`Elasticsearch index "${this.indexName}" not ready: ${error.message}`));
   }
 
-  async ensureIndex(): Promise<void> {
+  /** The alias exists; concurrent callers share one check (and one creation). */
+  ensureIndex(): Promise<void> {
+    this.ensuring ??= this.createIndexIfMissing().finally(() => (this.ensuring = undefined));
+    return this.ensuring;
+  }
+
+  private async createIndexIfMissing(): Promise<void> {
     if (this.ready) return;
     if (await this.client.indices.existsAlias({ name: this.indexName })) {
       this.ready = true;
