@@ -57,4 +57,16 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ ...valid, METRICS_TOKEN: 'tiny-token' })).not.toThrow(/tiny-token/);
     expect(() => validateEnvironment({ ...valid, METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
   });
+
+  it('searches with PostgreSQL unless an Elasticsearch node is given, and checks the node and log settings', () => {
+    expect(validateEnvironment(valid)).toMatchObject({ ELASTICSEARCH_INDEX: 'conduit-articles', LOG_ELASTICSEARCH: false });
+    expect(validateEnvironment(valid).ELASTICSEARCH_NODE).toBeUndefined();
+    expect(validateEnvironment({ ...valid, ELASTICSEARCH_NODE: 'http://es:9200', LOG_ELASTICSEARCH: 'true' })).toMatchObject({
+      ELASTICSEARCH_NODE: 'http://es:9200',
+      LOG_ELASTICSEARCH: true,
+    });
+    expect(() => validateEnvironment({ ...valid, ELASTICSEARCH_NODE: 'es:9200' })).toThrow(/ELASTICSEARCH_NODE must be an http:\/\/ or https:\/\/ URL/);
+    expect(() => validateEnvironment({ ...valid, LOG_ELASTICSEARCH: 'true' })).toThrow(/ELASTICSEARCH_NODE is required/);
+    expect(() => validateEnvironment({ ...valid, ELASTICSEARCH_INDEX: 'Bad Name' })).toThrow(/ELASTICSEARCH_INDEX must be a lower-case/);
+  });
 });

@@ -218,6 +218,21 @@ describe('Search sync through the outbox and the search queue', () => {
     expect(report.indexCount).toBe(report.databaseCount);
   }, 90_000);
 
+  it('search:check finds missing, stale and extra documents and repairs them', async () => {
+    await drained();
+    const [missing, stale] = [...index.documents.keys()];
+    const staleEntry = index.documents.get(stale)!;
+    index.documents.delete(missing);
+    index.documents.set(stale, { version: staleEntry.version - 1n, document: { ...staleEntry.document, title: 'Outdated' } });
+    index.documents.set(999_999, { version: 1n, document: { ...staleEntry.document, id: 999_999 } });
+
+    const report = await maintenance.check();
+    expect(report).toMatchObject({ missing: 1, stale: 1, extra: 1, repaired: 3, inSync: true });
+    expect(report.indexCount).toBe(report.databaseCount);
+    await expectIndexAgreesWithDatabase();
+    expect(await maintenance.check()).toMatchObject({ missing: 0, stale: 0, extra: 0, repaired: 0, inSync: true });
+  }, 60_000);
+
   it('lets no older write overwrite a newer document, even when an old event arrives late', async () => {
     const { api, auth, createArticle } = factories;
     const article = await createArticle(app, alice, { title: `Versioned ${factories.unique('v')}` });

@@ -21,7 +21,9 @@ import { SearchRepository } from './search.repository';
       useFactory: (config: ConfigService<Environment, true>) => ({
         node: config.get('ELASTICSEARCH_NODE', { infer: true }) ?? 'http://127.0.0.1:9200',
         requestTimeout: config.get('ELASTICSEARCH_TIMEOUT_MS', { infer: true }),
-        maxRetries: 2,
+        // One retry: the client waits longer before each retry, and a dead node would hold a
+        // search for seconds (sync writes are retried by the queue anyway).
+        maxRetries: 1,
       }),
     }),
   ],

@@ -39,6 +39,9 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
   readonly indexName: string;
   private readonly logger = new Logger('ElasticsearchSearchEngine');
   private readonly enabled: boolean;
+  /** The alias exists (checked once; a sync write before that creates the first index). */
+  private ready = false;
+  private ensuring?: Promise<void>;
 
   constructor(
     private readonly client: ElasticsearchService,
@@ -48,24 +51,34 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
     this.enabled = Boolean(config.get('ELASTICSEARCH_NODE', { infer: true }));
   }
 
-  /** Creates the first index behind the alias if there is none; Elasticsearch being down is not fatal here. */
-  async onModuleInit(): Promise<void> {
+  /**
+   * Creates the first index behind the alias if there is none, without holding up start-up:
+   * Elasticsearch being down is not fatal (searches answer 503, sync writes are retried).
+   */
+  onModuleInit(): void {
     if (!this.enabled) return;
-    try {
-      await this.ensureIndex();
-    } catch (error) {
-      this.logger.warn(`Elasticsearch index "${this.indexName}" not ready: ${(error as Error).message}`);
-    }
+    this.ensureIndex().catch((error: Error) => this.logger.warn(`Elasticsearch index "${this.indexName}" not ready: ${error.message}`));
   }
 
-  async ensureIndex(): Promise<void> {
-    if (await this.client.indices.existsAlias({ name: this.indexName })) return;
+  /** The alias exists; concurrent callers share one check (and one creation). */
+  ensureIndex(): Promise<void> {
+    this.ensuring ??= this.createIndexIfMissing().finally(() => (this.ensuring = undefined));
+    return this.ensuring;
+  }
+
+  private async createIndexIfMissing(): Promise<void> {
+    if (this.ready) return;
+    if (await this.client.indices.existsAlias({ name: this.indexName })) {
+      this.ready = true;
+      return;
+    }
     await this.client.indices.create({
       index: timestampedIndexName(this.indexName),
       settings: articleIndexSettings(),
       mappings: articleMappings(),
       aliases: { [this.indexName]: { is_write_index: true } },
     });
+    this.ready = true;
   }
 
   async searchArticles(search: ArticleSearch): Promise<ArticleSearchResult> {
@@ -76,8 +89,13 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
     return readTrendingTags(await this.client.search(trendingTagsRequest(this.indexName, days, limit)));
   }
 
-  write(operations: SyncOperation[]): Promise<SyncOutcome[]> {
-    return this.writeTo(this.indexName, operations);
+  async write(operations: SyncOperation[]): Promise<SyncOutcome[]> {
+    try {
+      await this.ensureIndex();
+    } catch (error) {
+      return operations.map((operation) => ({ id: operation.id, result: 'failed' as const, error: (error as Error).message }));
+    }
+    return this.writeTo(this.indexName, operations, true);
   }
 
   /** Counts and versions are read after a refresh, so that writes of the last second are seen. */
@@ -137,10 +155,12 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
     return { index, documents: count };
   }
 
-  private async writeTo(index: string, operations: SyncOperation[]): Promise<SyncOutcome[]> {
+  /** `throughAlias`: refuse to write if `index` is not an alias (never let a write auto-create an unmapped index). */
+  private async writeTo(index: string, operations: SyncOperation[], throughAlias = false): Promise<SyncOutcome[]> {
     if (operations.length === 0) return [];
     try {
-      return readBulkOutcomes(operations, await this.client.bulk({ operations: bulkOperations(index, operations) }));
+      const response = await this.client.bulk({ operations: bulkOperations(index, operations), ...(throughAlias && { require_alias: true }) });
+      return readBulkOutcomes(operations, response);
     } catch (error) {
       // The whole request failed (Elasticsearch down, timeout): every operation is retried.
       return operations.map((operation) => ({ id: operation.id, result: 'failed' as const, error: (error as Error).message }));
