@@ -4,16 +4,18 @@
 //
 //   1. copies the project to a temporary folder (without node_modules, which is linked, and
 //      without .git, dist, .tmp, coverage and the generated Prisma client)
-//   2. generates three features: `bookmarks` with every option (--searchable --queue
-//      bookmark-jobs) and `reading-lists --no-cache` with `npm run generate:feature`, and
-//      `notes` with plain `nest g feature notes`
+//   2. generates three features: `sample-bookmarks` with every option (--searchable --queue
+//      sample-bookmark-jobs) and `sample-reading-lists --no-cache` with `npm run generate:feature`,
+//      and `sample-notes` with plain `nest g feature sample-notes` (names no real feature takes, so
+//      that the check also passes after `bookmarks` was generated into the project)
 //   3. checks the migrations: `db:migrate:create` finds nothing left to migrate (the snapshot
-//      follows the schema), and the SQL the schematic wrote for `bookmarks` is the SQL that
+//      follows the schema), and the SQL the schematic wrote for `sample-bookmarks` is the SQL that
 //      Prisma's engine derives from the schema change
 //   4. prisma generate, tsc over the whole project, eslint over every generated or edited file
 //   5. on a fresh, migrated test database (TEST_DATABASE_URL, default `<db>_generator_test`):
-//      the generated e2e test and unit test of `bookmarks`
-//   6. deletes the copy, whatever happened
+//      the generated e2e tests of the three features (their unit tests run with `npm test`
+//      once a feature is generated in the project; tsc and eslint cover them here)
+//   6. deletes the copy, whatever happened (unless KEEP_GENERATED is set, to look at the code)
 //
 // Arguments after `--` go to Jest (test-all.mjs passes --json --outputFile=...).
 import { spawnSync } from 'node:child_process';
@@ -74,10 +76,10 @@ try {
   const testDb = { DATABASE_URL: databaseUrl, TEST_DATABASE_URL: testUrl.toString() };
   const originalSnapshot = fs.readFileSync(path.join(copy, SNAPSHOT), 'utf8');
 
-  run('generate bookmarks --searchable --queue bookmark-jobs', 'npm', ['run', '-s', 'generate:feature', '--', 'bookmarks', '--searchable', '--queue', 'bookmark-jobs']);
+  run('generate sample-bookmarks --searchable --queue sample-bookmark-jobs', 'npm', ['run', '-s', 'generate:feature', '--', 'sample-bookmarks', '--searchable', '--queue', 'sample-bookmark-jobs']);
 
   // The engine's SQL for the same change: diff the snapshot as it was before against the schema.
-  const generatedSql = fs.readFileSync(path.join(migrationOf('bookmarks'), 'migration.sql'), 'utf8');
+  const generatedSql = fs.readFileSync(path.join(migrationOf('sample_bookmarks'), 'migration.sql'), 'utf8');
   const snapshotPath = path.join(copy, SNAPSHOT);
   fs.writeFileSync(snapshotPath, originalSnapshot);
   const created = run('the engine derives the migration for the same change', 'node', ['scripts/with-test-db.mjs', 'node', 'scripts/prisma-migrate.mjs', 'create', 'engine_check'], {
@@ -93,8 +95,8 @@ try {
   }
   console.log('   the generated migration is the SQL the engine derives');
 
-  run('generate reading-lists --no-cache', 'npm', ['run', '-s', 'generate:feature', '--', 'reading-lists', '--no-cache']);
-  run('nest g feature notes', 'npm', ['exec', '--', 'nest', 'g', 'feature', 'notes']);
+  run('generate sample-reading-lists --no-cache', 'npm', ['run', '-s', 'generate:feature', '--', 'sample-reading-lists', '--no-cache']);
+  run('nest g feature sample-notes', 'npm', ['exec', '--', 'nest', 'g', 'feature', 'sample-notes']);
 
   const pending = run('db:migrate:create finds nothing left to migrate', 'node', ['scripts/with-test-db.mjs', 'node', 'scripts/prisma-migrate.mjs', 'create', 'leftover'], {
     env: testDb,
@@ -106,30 +108,34 @@ try {
   run('tsc --noEmit', 'node', ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json']);
   run('eslint on the generated and edited files', 'node', [
     'node_modules/eslint/bin/eslint.js',
-    'src/modules/bookmarks',
-    'src/modules/reading-lists',
-    'src/modules/notes',
-    'test/e2e/bookmarks.e2e-spec.ts',
-    'test/e2e/reading-lists.e2e-spec.ts',
-    'test/e2e/notes.e2e-spec.ts',
+    'src/modules/sample-bookmarks',
+    'src/modules/sample-reading-lists',
+    'src/modules/sample-notes',
+    'test/e2e/sample-bookmarks.e2e-spec.ts',
+    'test/e2e/sample-reading-lists.e2e-spec.ts',
+    'test/e2e/sample-notes.e2e-spec.ts',
     'src/app.module.ts',
     'src/worker.module.ts',
     'src/infra/queue/queues.ts',
   ]);
-  run('the generated tests of bookmarks, on a fresh test database', 'node', [
+  run('the generated tests, on a fresh test database', 'node', [
     'scripts/with-test-db.mjs',
     'node',
     '--experimental-vm-modules',
     'node_modules/jest/bin/jest.js',
-    'test/e2e/bookmarks.e2e-spec.ts',
-    'src/modules/bookmarks',
+    'test/e2e/sample-bookmarks.e2e-spec.ts',
+    'test/e2e/sample-reading-lists.e2e-spec.ts',
+    'test/e2e/sample-notes.e2e-spec.ts',
+    '--selectProjects',
+    'e2e',
     '--runInBand',
     ...jestArgs,
   ], { env: testDb });
 } catch (error) {
   failure = error;
 } finally {
-  fs.rmSync(copy, { recursive: true, force: true });
+  if (process.env.KEEP_GENERATED) console.log(`check-feature-generator: kept ${copy} (KEEP_GENERATED)`);
+  else fs.rmSync(copy, { recursive: true, force: true });
 }
 
 if (failure) {
