@@ -47,6 +47,8 @@ RUN version=$(node -p "require('./node_modules/sharp/package.json').version") \
 # Compile: `npm run build` runs `prisma:generate` (with the stub engine, offline) then `nest build`.
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json nest-cli.json prisma.config.ts ./
+# The Nest CLI loads the collection nest-cli.json names (the link node_modules/conduit-schematics) even to build.
+COPY schematics ./schematics
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY src ./src
