@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { connect } from 'node:net';
+import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import request from 'supertest';
 import { createTestApp } from '../helpers/app';
 import { ApiProcess, startApi, startTcpProxy, startThrowawayRedis, stopAll, TcpProxy, ThrowawayRedis } from '../helpers/child-processes';
@@ -28,7 +28,11 @@ describe('Health and security headers', () => {
   it('reports PostgreSQL up and Redis reachable when both answer', async () => {
     const response = await api(app).get('/health/ready');
     expect(response.status).toBe(200);
-    expect(response.body.details).toEqual({ database: { status: 'up' }, redis: { status: 'up', reachable: true } });
+    expect(response.body.details).toEqual({
+      database: { status: 'up' },
+      redis: { status: 'up', reachable: true },
+      search: { status: 'up', engine: 'postgres', reachable: true },
+    });
   });
 
   it('sends security headers on the API without blocking cross-origin reads, and no X-Powered-By', async () => {
@@ -151,6 +155,33 @@ describe('Readiness, CORS and timeouts in a real process', () => {
       database.setDelay(0);
     }
     await waitFor('readiness to come back', async () => (await request(server.url).get('/health/ready')).status === 200, { timeoutMs: 20_000, intervalMs: 250 });
+  });
+
+  it('stays ready and keeps taking writes while the search engine hangs, and reports it', async () => {
+    // An "Elasticsearch" that accepts connections and never answers.
+    const sockets = new Set<Socket>();
+    const hanging = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const withSearch = await startApi({ REDIS_URL: redis.url, ELASTICSEARCH_NODE: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}` });
+      const started = Date.now();
+      const ready = await request(withSearch.url).get('/health/ready').timeout(10_000);
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(ready.status).toBe(200);
+      expect(ready.body.details.search).toMatchObject({ status: 'up', reachable: false, message: 'no answer within 1000 ms' });
+
+      const user = { username: unique('writer'), email: `${unique('writer')}@example.test`, password: 'password1234' };
+      const registered = await request(withSearch.url).post('/api/users').send({ user });
+      expect(registered.status).toBe(201);
+      const created = await request(withSearch.url)
+        .post('/api/articles')
+        .set('Authorization', `Token ${registered.body.user.token}`)
+        .send({ article: { title: unique('While search hangs'), description: 'd', body: 'b', tagList: [] } });
+      expect(created.status).toBe(201);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      hanging.close();
+    }
   });
 
   it('closes a connection whose client never finishes sending its headers', async () => {

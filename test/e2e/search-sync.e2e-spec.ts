@@ -68,6 +68,10 @@ class InMemoryIndex implements SearchEngine {
     })();
   }
 
+  reachable(): Promise<boolean> {
+    return Promise.resolve(this.failures === 0);
+  }
+
   searchArticles(): Promise<ArticleSearchResult> {
     throw new Error('not used');
   }

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { SearchCoreModule } from '@/modules/search/search-core.module';
+import { SearchEngineIndicator } from '@/modules/search/search-engine.indicator';
 import { DatabaseIndicator } from './database.indicator';
 import { HealthController } from './health.controller';
 import { READINESS_INDICATORS, ReadinessIndicator } from './readiness-indicator';
@@ -10,10 +12,10 @@ import { RedisIndicator } from './redis.indicator';
  * class implementing ReadinessIndicator and add it to INDICATORS: the probe then runs it, bounded
  * in time, and shows its state under its key.
  */
-const INDICATORS = [DatabaseIndicator, RedisIndicator];
+const INDICATORS = [DatabaseIndicator, RedisIndicator, SearchEngineIndicator];
 
 @Module({
-  imports: [TerminusModule],
+  imports: [TerminusModule, SearchCoreModule],
   controllers: [HealthController],
   providers: [
     ...INDICATORS,

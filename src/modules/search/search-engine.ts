@@ -83,6 +83,8 @@ export interface SearchEngine {
   /** The index's name, for reports. */
   readonly indexName: string;
 
+  /** Whether the engine answers now (for the readiness probe); never throws. */
+  reachable(): Promise<boolean>;
   searchArticles(search: ArticleSearch): Promise<ArticleSearchResult>;
   trendingTags(days: number, limit: number): Promise<TrendingTag[]>;
 

@@ -99,6 +99,13 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
   }
 
   /** Counts and versions are read after a refresh, so that writes of the last second are seen. */
+  reachable(): Promise<boolean> {
+    return this.client.ping().then(
+      (answer) => answer,
+      () => false,
+    );
+  }
+
   async countDocuments(): Promise<number> {
     await this.client.indices.refresh({ index: this.indexName });
     return (await this.client.count({ index: this.indexName })).count;

@@ -94,6 +94,11 @@ export class PostgresSearchEngine implements SearchEngine {
     return Promise.resolve(operations.map((operation) => ({ id: operation.id, result: 'written' as const })));
   }
 
+  /** The database is the index: its own readiness indicator reports it. */
+  reachable(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
   async countDocuments(): Promise<number> {
     const [row] = await this.prisma.$queryRaw<Array<{ count: number }>>`
       SELECT count(*)::int AS count FROM articles WHERE published_at IS NOT NULL AND search_vector IS NOT NULL`;
