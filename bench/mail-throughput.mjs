@@ -22,14 +22,12 @@
 //   BENCH_SMTP_DELAY_MS      answer each message this much later (default 0: a local server)
 //   OUTBOX_POLL_MS, OUTBOX_REDISPATCH_SECONDS, JOB_ATTEMPTS, ...  passed on to the worker (the
 //                            application's defaults otherwise; OUTBOX_POLL_MS bounds the latency)
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { freePort } from './free-port.mjs';
+import { freshBenchDatabase, sleep, startThrowawayRedis, waitUntil } from './bench-setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const worker = path.join(root, 'dist/src/worker.js');
@@ -39,58 +37,6 @@ const pacedSeconds = Number(process.env.BENCH_MAIL_SECONDS ?? 10);
 const smtpDelayMs = Number(process.env.BENCH_SMTP_DELAY_MS ?? 0);
 
 const children = new Set();
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(what, timeoutMs, check) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-async function ensureDatabase() {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  if (name === 'conduit') throw new Error('refusing to run on the `conduit` database: set BENCH_MAIL_DATABASE_URL');
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-  await admin.end();
-  execFileSync(process.execPath, [path.join(root, 'scripts/prisma-migrate.mjs'), 'deploy'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
-  pool.on('error', () => undefined);
-  await pool.query('TRUNCATE users, outbox_events, mail_deliveries RESTART IDENTITY CASCADE');
-  return pool;
-}
-
-function redisAnswers(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const done = (answer) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(300, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
-async function startRedis() {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  children.add(child);
-  await waitUntil('redis-server', 5_000, () => redisAnswers(port));
-  return `redis://127.0.0.1:${port}`;
-}
-
 /** An SMTP server that records when each Message-ID arrived (the 250 goes out right after). */
 async function startSmtpSink() {
   const arrivals = new Map();
@@ -169,8 +115,8 @@ async function waitForArrivals(smtp, userIds, timeoutMs) {
 
 async function main() {
   if (!existsSync(worker)) throw new Error('dist/src/worker.js is missing: run `npm run build` first');
-  const pool = await ensureDatabase();
-  const [redisUrl, smtp] = await Promise.all([startRedis(), startSmtpSink()]);
+  const pool = await freshBenchDatabase(databaseUrl, { variable: 'BENCH_MAIL_DATABASE_URL', tables: ['users', 'outbox_events', 'mail_deliveries'], max: 8 });
+  const [redisUrl, smtp] = await Promise.all([startThrowawayRedis(children), startSmtpSink()]);
   const workerEnv = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,

@@ -15,16 +15,14 @@
 //   BENCH_MEDIA_DATABASE_URL  database (default postgresql://postgres@127.0.0.1:5432/conduit_media_bench);
 //                             created and migrated when missing, emptied on every run
 //   BENCH_MEDIA_IMAGES        images per purpose (default 40)
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import sharp from 'sharp';
-import { freePort } from './free-port.mjs';
+import { freshBenchDatabase, sleep, startThrowawayRedis, waitUntil } from './bench-setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const worker = path.join(root, 'dist/src/worker.js');
@@ -32,58 +30,6 @@ const databaseUrl = process.env.BENCH_MEDIA_DATABASE_URL ?? 'postgresql://postgr
 const imagesPerPurpose = Number(process.env.BENCH_MEDIA_IMAGES ?? 40);
 
 const children = new Set();
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(what, timeoutMs, check) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-async function ensureDatabase() {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  if (name === 'conduit') throw new Error('refusing to run on the `conduit` database: set BENCH_MEDIA_DATABASE_URL');
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-  await admin.end();
-  execFileSync(process.execPath, [path.join(root, 'scripts/prisma-migrate.mjs'), 'deploy'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  pool.on('error', () => undefined);
-  await pool.query('TRUNCATE users, uploads, outbox_events RESTART IDENTITY CASCADE');
-  return pool;
-}
-
-function redisAnswers(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const done = (answer) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(300, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
-async function startRedis() {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  children.add(child);
-  await waitUntil('redis-server', 5_000, () => redisAnswers(port));
-  return `redis://127.0.0.1:${port}`;
-}
-
 /**
  * A 4000x3000 photo-like JPEG (smooth gradients with fine grain, quality 90, with an EXIF block),
  * so that it compresses like a camera picture (a few MB) rather than like a flat colour.
@@ -121,8 +67,8 @@ const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function main() {
   const storageDir = mkdtempSync(path.join(tmpdir(), 'conduit-media-bench-'));
-  const pool = await ensureDatabase();
-  const redisUrl = await startRedis();
+  const pool = await freshBenchDatabase(databaseUrl, { variable: 'BENCH_MEDIA_DATABASE_URL', tables: ['users', 'uploads', 'outbox_events'], max: 4 });
+  const redisUrl = await startThrowawayRedis(children);
   const photo = await twelveMegapixelJpeg();
   console.log(`source: 4000x3000 JPEG, ${(photo.length / 1024 / 1024).toFixed(1)} MB; ${imagesPerPurpose} images per purpose`);
 
