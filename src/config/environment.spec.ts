@@ -35,7 +35,7 @@ describe('validateEnvironment', () => {
 
   it('keeps tests quiet and without rate limits unless told otherwise', () => {
     const test = validateEnvironment({ ...valid, NODE_ENV: 'test' });
-    expect(test.LOG_LEVEL).toBe('warn');
+    expect(test.LOG_LEVEL).toBe('error');
     expect(test.RATE_LIMIT_ENABLED).toBe(false);
     const told = validateEnvironment({ ...valid, NODE_ENV: 'test', LOG_LEVEL: 'info', RATE_LIMIT_ENABLED: 'true' });
     expect(told.LOG_LEVEL).toBe('info');

@@ -351,7 +351,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
   const environment = plainToInstance(Environment, present, { exposeDefaultValues: true });
   // Defaults that depend on NODE_ENV: tests stay quiet and run without rate limits (their own suite turns them on).
-  if (present.LOG_LEVEL === undefined && environment.NODE_ENV === 'test') environment.LOG_LEVEL = 'warn';
+  if (present.LOG_LEVEL === undefined && environment.NODE_ENV === 'test') environment.LOG_LEVEL = 'error';
   environment.RATE_LIMIT_ENABLED ??= environment.NODE_ENV !== 'test';
   const errors = validateSync(environment, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) {

@@ -417,6 +417,9 @@ describe('command line (e2e)', () => {
         `SELECT current_database() AS name, oid::int AS oid FROM pg_database WHERE datname = current_database()`,
       );
       const namespace = `conduit:${name}:${oid}`;
+      // Only this test's keys: other suites on the same database leave entries of their own.
+      const leftOver = await redis.keys(`${namespace}::*`);
+      if (leftOver.length > 0) await redis.del(...leftOver);
       await redis.mset(`${namespace}::entry:a`, '1', `${namespace}::entry:b`, '2', `${namespace}::tag:articles`, '3', 'conduit:another-db:1::entry:a', 'kept');
 
       const run = await cli(['cache:flush', '--json']);
