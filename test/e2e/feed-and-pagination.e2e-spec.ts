@@ -49,7 +49,8 @@ describe('Article lists, feed and pagination', () => {
         favoritedByViewer.add(article.slug);
       }
     }
-  });
+    // Some 140 writes: seconds on a quiet machine, more on a loaded one.
+  }, 120_000);
 
   afterAll(async () => {
     await app.close();
