@@ -16,6 +16,10 @@ import { expectMatchesSpec } from '../helpers/openapi';
  * Cached routes are measured twice: with a cold cache (every cached response retired first, so the
  * response is built from PostgreSQL) and with a warm one (only the per-viewer flags are read).
  */
+// The set-up builds some hundred rows through the API (23 password hashes among them): more than
+// Jest's default 5 s on a loaded machine.
+jest.setTimeout(60_000);
+
 describe('SQL queries per list request', () => {
   let app: NestExpressApplication;
   let viewer: TestUser;
