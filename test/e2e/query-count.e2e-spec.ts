@@ -17,6 +17,10 @@ import { expectMatchesSpec } from '../helpers/openapi';
  * response is built from PostgreSQL) and with a warm one (a hit: no statement at all, signed in or
  * not, since a viewer's flags are cached beside the shared entry).
  */
+// The set-up builds some hundred rows through the API (23 password hashes among them): more than
+// Jest's default 5 s on a loaded machine.
+jest.setTimeout(60_000);
+
 describe('SQL queries per list request', () => {
   let app: NestExpressApplication;
   let viewer: TestUser;
