@@ -100,6 +100,8 @@ export interface MailFigures {
   duplicates: number;
   /** Mails the SMTP server accepted. */
   mails: number;
+  /** The message ids accepted more than once, for the drill's report. */
+  duplicated: string[];
 }
 
 export async function mailFigures(stack: DrillStack): Promise<MailFigures> {
@@ -111,5 +113,6 @@ export async function mailFigures(stack: DrillStack): Promise<MailFigures> {
     lost: rows.filter((row) => !copies.has(`<comment.${row.id}@conduit>`)).length,
     duplicates: [...copies.values()].reduce((sum, count) => sum + count - 1, 0),
     mails: stack.smtp.accepted.length,
+    duplicated: [...copies].filter(([, count]) => count > 1).map(([messageId]) => messageId),
   };
 }
