@@ -1,4 +1,4 @@
-import { normaliseSizes, SEED_SIZES, SEED_TAG_NAMES, tagNames } from './data-generator';
+import { normaliseSizes, SEED_SIZES, SEED_TAG_NAMES, tagNames, timelineStart } from './data-generator';
 
 describe('normaliseSizes', () => {
   it('keeps the bench size as the benchmarks need it', () => {
@@ -42,5 +42,16 @@ describe('tagNames', () => {
     const many = tagNames(SEED_TAG_NAMES.length + 2);
     expect(many.slice(-2)).toEqual([`topic-${SEED_TAG_NAMES.length + 1}`, `topic-${SEED_TAG_NAMES.length + 2}`]);
     expect(new Set(many).size).toBe(many.length);
+  });
+});
+
+describe('timelineStart', () => {
+  it('ends the articles a day before the current UTC day, whatever the hour, so the newest are recent and none in the future', () => {
+    const morning = new Date('2026-03-10T00:05:00Z');
+    const night = new Date('2026-03-10T23:55:00Z');
+    expect(timelineStart(100, morning)).toBe(timelineStart(100, night));
+    const lastArticle = Date.parse(timelineStart(100, night)) + 100 * 600_000;
+    expect(new Date(lastArticle).toISOString()).toBe('2026-03-08T23:50:00.000Z');
+    expect(Date.parse(timelineStart(100_000, night)) + 100_000 * 600_000).toBe(lastArticle);
   });
 });

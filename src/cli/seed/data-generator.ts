@@ -100,8 +100,16 @@ export interface SeedResult {
 type Db = Pick<PrismaClient, '$transaction' | '$executeRawUnsafe' | '$queryRawUnsafe'>;
 
 const CHUNK_ROWS = 20_000;
-/** The clock of the generated data: article n is published n x 10 minutes after this. */
-const EPOCH = '2025-01-01T00:00:00Z';
+/**
+ * The clock of the generated data: article n is published n x 10 minutes after this. The timeline
+ * ends a day before the start of the current UTC day, so that the newest articles are recent (the
+ * trending tags have something to rank), no timestamp lies in the future (comments come up to a
+ * day after their article), and the same seed writes the same data all day long.
+ */
+export function timelineStart(articles: number, now = new Date()): string {
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return new Date(today - 86_400_000 - (articles + 1) * 600_000).toISOString();
+}
 
 /** Generated users and articles in creation order, and the tags of the data set, as arrays of ids. */
 const IDS = `
@@ -158,6 +166,7 @@ export async function generateData(db: Db, options: GenerateOptions): Promise<Se
   if (existing.users > 0) return { created: false, seed, counts: existing, seconds: (Date.now() - started) / 1000, stepSeconds: {} };
 
   const passwordHash = await argon2.hash(SEED_PASSWORD, ARGON2_OPTIONS);
+  const epoch = timelineStart(sizes.articles);
   const steps: Array<{ name: string; rows: number; sql: string; k?: number }> = [
     {
       name: 'users',
@@ -249,7 +258,7 @@ export async function generateData(db: Db, options: GenerateOptions): Promise<Se
     const stepStarted = Date.now();
     for (let from = 1; from <= step.rows; from += CHUNK_ROWS) {
       const to = Math.min(from + CHUNK_ROWS - 1, step.rows);
-      await execute(db, step.sql, { names, seed, words: WORDS, hash: passwordHash, epoch: EPOCH, k: step.k, from, to });
+      await execute(db, step.sql, { names, seed, words: WORDS, hash: passwordHash, epoch, k: step.k, from, to });
       done += to - from + 1;
       options.onProgress?.({ step: step.name, done, total });
     }
