@@ -404,13 +404,15 @@ describe('Image uploads: processing in the worker, hostile files, avatars and co
   it('finishes one set of variants when the worker is killed while processing', async () => {
     const user = await client.register('killed');
     const mediaBefore = files('media');
-    // Queued while no worker runs, so that the new worker takes them all at once and is killed
-    // as soon as one is active: 12-megapixel PNGs (no shrink-on-load), a few hundred ms each.
+    // Queued while no worker runs, and held (the queue paused) until the new worker is up, so that
+    // it is killed as soon as it takes one: 12-megapixel PNGs (no shrink-on-load), a few hundred ms each.
     await worker.stop();
     const pending: UploadBody[] = [];
     for (const colour of ['#102030', '#405060', '#708090']) pending.push(await uploaded(user, await solid(4000, 3000, colour).png().toBuffer(), 'big.png', 'cover'));
+    await mediaQueue.pause();
     worker = await startWorker(env);
-    await waitFor('a media job to be active', async () => (await mediaQueue.getActiveCount()) > 0 || (await mediaQueue.getCompletedCount()) > 0, { intervalMs: 5, timeoutMs: 30_000 });
+    await mediaQueue.resume();
+    await waitFor('a media job to be active', async () => (await mediaQueue.getActiveCount()) > 0, { intervalMs: 5, timeoutMs: 30_000 });
     await worker.kill();
     worker = await startWorker(env);
     const done = await Promise.all(pending.map((upload) => finished(user, upload.id)));
