@@ -1,18 +1,6 @@
-import { LogLevel } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ConfigurationError, Environment, validateEnvironment } from './config/environment';
-
-/** Nest's logger levels for each LOG_LEVEL (the command line's; the api and worker log through pino). */
-export const NEST_LOG_LEVELS: Record<string, LogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-  silent: [],
-};
 
 /**
  * Slow clients must not hold connections open: bounds the time to send the headers and the whole

@@ -1,11 +1,23 @@
+import type { LogLevel } from '@nestjs/common';
 import type { Command } from 'commander';
 import { CommandFactory } from 'nest-commander';
 // The injection token of the root commander program (not re-exported by the package index).
 import { Commander } from 'nest-commander/src/constants';
-import { loadEnvironmentOrExit, NEST_LOG_LEVELS } from './bootstrap';
+import { loadEnvironmentOrExit } from './bootstrap';
 import { describeFailure } from './cli/cli-errors';
 import { CliFailure } from './cli/cli-output';
 import { CliModule } from './cli/cli.module';
+
+/** Nest's logger levels for each LOG_LEVEL (the api and worker log through pino instead). */
+const NEST_LOG_LEVELS: Record<string, LogLevel[]> = {
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+  silent: [],
+};
 
 /**
  * The command line: `npm run cli -- <command>`, or `cli <command>` in the Docker image.

@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadEnvironmentOrExit } from './bootstrap';
 import { drainQueueWorkers, onTerminationSignal, within } from './infra/lifecycle/graceful-shutdown';
+import { QUEUE_NAMES } from './infra/queue/queues';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -21,7 +22,7 @@ async function bootstrap(): Promise<void> {
     if (drained) await app.close();
     else await within(app.close(), 3_000);
   });
-  console.log('Conduit worker started: queues mail, scheduled, media, search; outbox relay running');
+  console.log(`Conduit worker started: queues ${QUEUE_NAMES.join(', ')}; outbox relay running`);
 }
 
 void bootstrap();

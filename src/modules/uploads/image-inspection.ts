@@ -98,9 +98,9 @@ export interface ImageLimits {
  * name that tries to climb directories is refused outright, so nothing downstream ever sees it.
  */
 export function fileNameProblem(name: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'must not contain control characters';
-  if (/[\\/]/.test(name) || name.split(/[\\/]/).includes('..') || name === '..') return 'must not contain a path';
+  if ([...name].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f)) return 'must not contain control characters';
+  // A separator anywhere is a path; without one, only `..` itself climbs.
+  if (/[\\/]/.test(name) || name === '..') return 'must not contain a path';
   if (name.length > 255) return 'is too long (maximum is 255 characters)';
   return undefined;
 }
