@@ -248,6 +248,11 @@ export class Environment {
   @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: '$property must be a lower-case Elasticsearch index name' })
   ELASTICSEARCH_INDEX = 'conduit-articles';
 
+  /** The index of generated features' documents (`--searchable`), one for every feature. */
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: '$property must be a lower-case Elasticsearch index name' })
+  ELASTICSEARCH_FEATURES_INDEX = 'conduit-features';
+
   /** Longest an Elasticsearch request may take (the client has no timeout of its own). */
   @Type(() => Number)
   @IsInt()

@@ -10,6 +10,7 @@ import { TestDatabase, waitFor } from '../helpers/worker';
 import type {
   ArticleDocument,
   ArticleSearchResult,
+  FeatureDocumentSearchResult,
   IndexedVersion,
   SearchEngine,
   SyncOperation,
@@ -81,6 +82,14 @@ class InMemoryIndex implements SearchEngine {
   }
 
   rebuild(): Promise<{ index: string; documents: number }> {
+    throw new Error('not used');
+  }
+
+  searchFeatureDocuments(): Promise<FeatureDocumentSearchResult> {
+    throw new Error('not used');
+  }
+
+  writeFeatureDocuments(): Promise<SyncOutcome[]> {
     throw new Error('not used');
   }
 }

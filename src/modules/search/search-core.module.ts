@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ElasticsearchModule } from '@nestjs/elasticsearch';
 import type { Environment } from '@/config/environment';
+import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from './feature-documents';
 import { ElasticsearchSearchEngine } from './engines/elasticsearch-search.engine';
 import { PostgresSearchEngine } from './engines/postgres-search.engine';
 import { SEARCH_ENGINE, type SearchEngine } from './search-engine';
@@ -11,7 +12,8 @@ import { SearchRepository } from './search.repository';
 
 /**
  * The search engine chosen by configuration, and what every process does with it: the api
- * searches, the worker syncs, the command line checks and reindexes. The Elasticsearch client is
+ * searches, the worker syncs, the command line checks and reindexes. Searchable generated
+ * features import it for FeatureDocumentSources and FeatureSearch (see feature-documents.ts). The Elasticsearch client is
  * always constructed (it connects lazily) but used only when ELASTICSEARCH_NODE is set.
  */
 @Module({
@@ -39,7 +41,10 @@ import { SearchRepository } from './search.repository';
     },
     SearchSync,
     SearchMaintenance,
+    FeatureDocumentSources,
+    FeatureDocumentSync,
+    FeatureSearch,
   ],
-  exports: [ElasticsearchModule, SEARCH_ENGINE, SearchSync, SearchMaintenance],
+  exports: [ElasticsearchModule, SEARCH_ENGINE, SearchSync, SearchMaintenance, FeatureDocumentSources, FeatureDocumentSync, FeatureSearch],
 })
 export class SearchCoreModule {}

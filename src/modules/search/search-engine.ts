@@ -76,6 +76,44 @@ export interface IndexedVersion {
   version: bigint;
 }
 
+/**
+ * The search document of one item of a generated feature (`nest g feature <name> --searchable`):
+ * what its `searchDocument` hook answers. `type` is the feature's plural name.
+ */
+export interface FeatureDocument {
+  id: number;
+  title: string;
+  text: string;
+  /** The owner's username. */
+  owner: string;
+  updatedAt: string;
+}
+
+/** One write of a feature's document; `version` (its outbox event id) orders writes to one item. */
+export type FeatureDocumentOperation =
+  | { kind: 'index'; type: string; id: number; version: bigint; document: FeatureDocument }
+  | { kind: 'delete'; type: string; id: number; version: bigint };
+
+export interface FeatureDocumentSearch {
+  type: string;
+  /** The user's words, in the grammar of ArticleSearch.text. */
+  text: string;
+  limit: number;
+  offset: number;
+}
+
+export interface FeatureDocumentHit {
+  id: number;
+  score: number;
+  /** Matched words wrapped in HIGHLIGHT_START and HIGHLIGHT_END, per field. */
+  highlights: { title?: string[]; text?: string[] };
+}
+
+export interface FeatureDocumentSearchResult {
+  hits: FeatureDocumentHit[];
+  total: number;
+}
+
 export interface SearchEngine {
   readonly kind: SearchEngineKind;
   /** Whether documents are written by the sync; false when the database itself is the index. */
@@ -99,4 +137,12 @@ export interface SearchEngine {
    * so searches never see a missing or half-filled index.
    */
   rebuild(documents: AsyncIterable<Array<{ version: bigint; document: ArticleDocument }>>): Promise<{ index: string; documents: number }>;
+
+  /** Searches one feature's documents, most relevant first. */
+  searchFeatureDocuments(search: FeatureDocumentSearch): Promise<FeatureDocumentSearchResult>;
+  /**
+   * Applies feature document writes; one outcome per operation (`id` is the item's), never a
+   * partial throw. Both engines write these (the PostgreSQL one into `search_documents`).
+   */
+  writeFeatureDocuments(operations: FeatureDocumentOperation[]): Promise<SyncOutcome[]>;
 }

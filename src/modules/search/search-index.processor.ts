@@ -2,11 +2,13 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
+import { featureDocumentEventType, FeatureDocumentSync } from './feature-documents';
 import type { SearchJobData, SearchJobName } from './search-jobs';
 import { SearchSync } from './search-sync';
 
 /**
- * The `search` queue: brings article documents in line with PostgreSQL. Many jobs run side by side
+ * The `search` queue: brings article documents, and generated features' documents
+ * (`<feature>.changed` / `<feature>.deleted`, see feature-documents.ts), in line with PostgreSQL. Many jobs run side by side
  * so that a burst of events becomes a few bulk writes (SearchSync batches them). Jobs carry ids
  * and versions only; the current row is read at write time, and external versions make a late or
  * repeated job harmless.
@@ -15,6 +17,7 @@ import { SearchSync } from './search-sync';
 export class SearchIndexProcessor extends WorkerHost {
   constructor(
     private readonly sync: SearchSync,
+    private readonly features: FeatureDocumentSync,
     private readonly outbox: OutboxService,
   ) {
     super();
@@ -30,8 +33,10 @@ export class SearchIndexProcessor extends WorkerHost {
         break;
       }
       default: {
-        const unknown: never = name;
-        throw new Error(`search queue has no handler for job "${String(unknown)}"`);
+        const featureType = featureDocumentEventType(name);
+        if (!featureType) throw new Error(`search queue has no handler for job "${String(name)}"`);
+        const data = job.data as { id: number; eventId?: string };
+        await this.features.sync(featureType, data.id, BigInt(data.eventId ?? 0));
       }
     }
     const eventId = (job.data as SearchJobData<SearchJobName>).eventId;

@@ -71,3 +71,10 @@ export function renderHighlight(marked: string): string {
 export function hasMatch(marked: string): boolean {
   return marked.includes(HIGHLIGHT_START);
 }
+
+/** Every field's fragments rendered (see renderHighlight); fields without fragments stay absent. */
+export function renderHighlights<Fields extends string>(highlights: Partial<Record<Fields, string[]>>): Partial<Record<Fields, string[]>> {
+  return Object.fromEntries(Object.entries<string[] | undefined>(highlights).flatMap(([field, fragments]) => (fragments ? [[field, fragments.map(renderHighlight)]] : []))) as Partial<
+    Record<Fields, string[]>
+  >;
+}

@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import { toPage } from '@/common/pagination/page-query.dto';
 import { ArticlesService } from '@/modules/articles/articles.service';
-import type { SearchArticlesQueryDto, SearchArticlesResponseDto, SearchHighlightsDto, TrendingTagsQueryDto, TrendingTagsResponseDto } from './dto/search.dto';
-import { SEARCH_ENGINE, type SearchEngine, type SearchHighlights } from './search-engine';
-import { renderHighlight } from './search-text';
-import { SearchUnavailable } from './search.errors';
+import type { SearchArticlesQueryDto, SearchArticlesResponseDto, TrendingTagsQueryDto, TrendingTagsResponseDto } from './dto/search.dto';
+import { SEARCH_ENGINE, type SearchEngine } from './search-engine';
+import { renderHighlights } from './search-text';
+import { askSearchEngine } from './search.errors';
 
 const DEFAULT_TRENDING_DAYS = 7;
 const DEFAULT_TRENDING_LIMIT = 10;
@@ -31,7 +31,7 @@ export class SearchService {
     // A hit whose article is gone (an index a moment behind) is left out of the page.
     const articles = result.hits.flatMap((hit) => {
       const item = items.get(hit.articleId);
-      return item ? [{ ...item, score: hit.score, highlights: render(hit.highlights) }] : [];
+      return item ? [{ ...item, score: hit.score, highlights: renderHighlights(hit.highlights) }] : [];
     });
     return { articles, articlesCount: result.total };
   }
@@ -42,18 +42,8 @@ export class SearchService {
     return { tags, days };
   }
 
-  /** An engine that cannot answer is a 503, not a 500; PostgreSQL's own errors keep their mapping. */
-  private async ask<T>(question: () => Promise<T>): Promise<T> {
-    if (this.engine.kind === 'postgres') return question();
-    try {
-      return await question();
-    } catch (error) {
-      this.logger.warn(`Search engine failed: ${(error as Error).message}`);
-      throw new SearchUnavailable();
-    }
+  private ask<T>(question: () => Promise<T>): Promise<T> {
+    return askSearchEngine(this.engine, this.logger, question);
   }
 }
 
-function render(highlights: SearchHighlights): SearchHighlightsDto {
-  return Object.fromEntries(Object.entries(highlights).map(([field, fragments]) => [field, (fragments as string[]).map(renderHighlight)]));
-}

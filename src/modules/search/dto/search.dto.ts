@@ -29,7 +29,8 @@ function SearchText(): PropertyDecorator {
   );
 }
 
-export class SearchArticlesQueryDto extends PageQueryDto {
+/** The search text and a page: what every search route reads. */
+export class SearchQueryDto extends PageQueryDto {
   @ApiProperty({
     example: 'dragon training',
     maxLength: QUERY_MAX,
@@ -40,6 +41,12 @@ export class SearchArticlesQueryDto extends PageQueryDto {
   @SearchText()
   q: string;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: SEARCH_OFFSET_MAX, default: 0, description: 'The number of results to skip.' })
+  @OptionalQueryInteger(0, SEARCH_OFFSET_MAX)
+  declare offset?: number;
+}
+
+export class SearchArticlesQueryDto extends SearchQueryDto {
   @ApiPropertyOptional({ description: 'Only articles with this tag (exact name)', maxLength: TAG_MAX })
   @OptionalQueryText(TAG_MAX)
   tag?: string;
@@ -47,10 +54,6 @@ export class SearchArticlesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only articles by this author (username)', maxLength: 100 })
   @OptionalQueryText(100)
   author?: string;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: SEARCH_OFFSET_MAX, default: 0, description: 'The number of results to skip.' })
-  @OptionalQueryInteger(0, SEARCH_OFFSET_MAX)
-  declare offset?: number;
 }
 
 export class TrendingTagsQueryDto {
@@ -75,6 +78,15 @@ export class SearchHighlightsDto {
 
   @ApiPropertyOptional({ type: [String], description: 'The matching tags' })
   tagList?: string[];
+}
+
+/** The highlights of a generated feature's search hit (see `nest g feature <name> --searchable`). */
+export class FeatureSearchHighlightsDto {
+  @ApiPropertyOptional({ type: [String], example: ['Notes on <em>dragons</em>'] })
+  title?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'Up to two fragments of the text around the matches' })
+  text?: string[];
 }
 
 export class ArticleSearchHitDto extends ArticleListItemDto {

@@ -1,6 +1,6 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { ArticleDocument, ArticleSearch, SearchHighlights, SyncOperation, SyncOutcome, TrendingTag } from '../search-engine';
-import { HIGHLIGHT_END, HIGHLIGHT_START, parseSearchText, SearchTerm } from '../search-text';
+import { HIGHLIGHT_END, HIGHLIGHT_START, parseSearchText, type SearchTerm } from '../search-text';
 import { ENGLISH_STOP_WORDS } from '../stop-words';
 
 /**
@@ -59,12 +59,12 @@ export function articleMappings(): estypes.MappingTypeMapping {
   };
 }
 
-function termQuery(term: SearchTerm, forExclusion = false): estypes.QueryDslQueryContainer {
-  if (term.phrase) return { multi_match: { query: term.text, type: 'phrase', fields: SEARCH_FIELDS } };
+function termQuery(term: SearchTerm, fields: string[], forExclusion = false): estypes.QueryDslQueryContainer {
+  if (term.phrase) return { multi_match: { query: term.text, type: 'phrase', fields } };
   return {
     multi_match: {
       query: term.text,
-      fields: SEARCH_FIELDS,
+      fields,
       operator: 'and',
       // Typo tolerance, but never on exclusions (`-dragon` must not exclude "dragoon").
       ...(forExclusion ? {} : { fuzziness: 'AUTO', prefix_length: 1 }),
@@ -74,8 +74,21 @@ function termQuery(term: SearchTerm, forExclusion = false): estypes.QueryDslQuer
   };
 }
 
+/** The search text (see search-text.ts) over `fields`, with `filter`: the same grammar for every index. */
+export function searchTextQuery(text: string, fields: string[], filter: estypes.QueryDslQueryContainer[]): estypes.QueryDslQueryContainer {
+  const parsed = parseSearchText(text);
+  return {
+    bool: {
+      must: parsed.required.map((group) =>
+        group.length === 1 ? termQuery(group[0], fields) : { bool: { should: group.map((term) => termQuery(term, fields)), minimum_should_match: 1 } },
+      ),
+      must_not: parsed.excluded.map((term) => termQuery(term, fields, true)),
+      filter,
+    },
+  };
+}
+
 export function articleSearchRequest(index: string, search: ArticleSearch): estypes.SearchRequest {
-  const parsed = parseSearchText(search.text);
   const filter: estypes.QueryDslQueryContainer[] = [];
   if (search.tag !== undefined) filter.push({ term: { 'tags.keyword': search.tag } });
   if (search.author !== undefined) filter.push({ term: { 'author.username.keyword': search.author } });
@@ -85,15 +98,7 @@ export function articleSearchRequest(index: string, search: ArticleSearch): esty
     size: search.limit,
     track_total_hits: true,
     _source: false,
-    query: {
-      bool: {
-        must: parsed.required.map((group) =>
-          group.length === 1 ? termQuery(group[0]) : { bool: { should: group.map((term) => termQuery(term)), minimum_should_match: 1 } },
-        ),
-        must_not: parsed.excluded.map((term) => termQuery(term, true)),
-        filter,
-      },
-    },
+    query: searchTextQuery(search.text, SEARCH_FIELDS, filter),
     sort: [{ _score: { order: 'desc' } }, { id: { order: 'desc' } }],
     highlight: {
       pre_tags: [HIGHLIGHT_START],
@@ -169,7 +174,7 @@ export function bulkOperations(index: string, operations: SyncOperation[]): Arra
  * One outcome per operation: a version conflict means a newer version is already there (done); a
  * delete of a missing document is done; anything else is a failure, retried by the queue.
  */
-export function readBulkOutcomes(operations: SyncOperation[], response: estypes.BulkResponse): SyncOutcome[] {
+export function readBulkOutcomes(operations: Array<Pick<SyncOperation, 'kind' | 'id'>>, response: estypes.BulkResponse): SyncOutcome[] {
   return operations.map((operation, position) => {
     const item = response.items[position]?.[operation.kind];
     if (!item) return { id: operation.id, result: 'failed', error: 'no answer for this operation' };

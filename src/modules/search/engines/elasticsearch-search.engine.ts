@@ -7,6 +7,9 @@ import type {
   ArticleDocument,
   ArticleSearch,
   ArticleSearchResult,
+  FeatureDocumentOperation,
+  FeatureDocumentSearch,
+  FeatureDocumentSearchResult,
   IndexedVersion,
   SearchEngine,
   SyncOperation,
@@ -24,30 +27,36 @@ import {
   timestampedIndexName,
   trendingTagsRequest,
 } from './article-index';
+import { featureBulkOperations, featureMappings, featureSearchRequest, readFeatureHits } from './feature-index';
 
 const VERSIONS_PAGE = 5_000;
 
 /**
  * Elasticsearch, when ELASTICSEARCH_NODE is set. Searches and sync writes go through an alias
  * (ELASTICSEARCH_INDEX); a rebuild fills a new timestamped index and moves the alias to it in one
- * atomic request, then drops the old index.
+ * atomic request, then drops the old index. Generated features' documents live in one more index
+ * (ELASTICSEARCH_FEATURES_INDEX), each tagged with its feature's type.
  */
 @Injectable()
 export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
   readonly kind = 'elasticsearch';
   readonly syncsDocuments = true;
   readonly indexName: string;
+  private readonly featuresIndex: string;
   private readonly logger = new Logger('ElasticsearchSearchEngine');
   private readonly enabled: boolean;
   /** The alias exists (checked once; a sync write before that creates the first index). */
   private ready = false;
   private ensuring?: Promise<void>;
+  private featuresReady = false;
+  private ensuringFeatures?: Promise<void>;
 
   constructor(
     private readonly client: ElasticsearchService,
     config: ConfigService<Environment, true>,
   ) {
     this.indexName = config.get('ELASTICSEARCH_INDEX', { infer: true });
+    this.featuresIndex = config.get('ELASTICSEARCH_FEATURES_INDEX', { infer: true });
     this.enabled = Boolean(config.get('ELASTICSEARCH_NODE', { infer: true }));
   }
 
@@ -79,6 +88,38 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
       aliases: { [this.indexName]: { is_write_index: true } },
     });
     this.ready = true;
+  }
+
+  /** The features' index exists (created with its mapping, never by a write's auto-creation). */
+  private ensureFeaturesIndex(): Promise<void> {
+    this.ensuringFeatures ??= (async () => {
+      if (this.featuresReady) return;
+      if (!(await this.client.indices.exists({ index: this.featuresIndex }))) {
+        await this.client.indices
+          .create({ index: this.featuresIndex, settings: articleIndexSettings(), mappings: featureMappings() })
+          .catch((error: { meta?: { body?: { error?: { type?: string } } } }) => {
+            // Another process created it meanwhile: as good as done.
+            if (error.meta?.body?.error?.type !== 'resource_already_exists_exception') throw error;
+          });
+      }
+      this.featuresReady = true;
+    })().finally(() => (this.ensuringFeatures = undefined));
+    return this.ensuringFeatures;
+  }
+
+  async searchFeatureDocuments(search: FeatureDocumentSearch): Promise<FeatureDocumentSearchResult> {
+    await this.ensureFeaturesIndex();
+    return readFeatureHits(await this.client.search(featureSearchRequest(this.featuresIndex, search)));
+  }
+
+  async writeFeatureDocuments(operations: FeatureDocumentOperation[]): Promise<SyncOutcome[]> {
+    if (operations.length === 0) return [];
+    try {
+      await this.ensureFeaturesIndex();
+      return readBulkOutcomes(operations, await this.client.bulk({ operations: featureBulkOperations(this.featuresIndex, operations) }));
+    } catch (error) {
+      return operations.map((operation) => ({ id: operation.id, result: 'failed' as const, error: (error as Error).message }));
+    }
   }
 
   async searchArticles(search: ArticleSearch): Promise<ArticleSearchResult> {

@@ -6,6 +6,9 @@ import type {
   ArticleDocument,
   ArticleSearch,
   ArticleSearchResult,
+  FeatureDocumentOperation,
+  FeatureDocumentSearch,
+  FeatureDocumentSearchResult,
   IndexedVersion,
   SearchEngine,
   SearchHighlights,
@@ -29,11 +32,23 @@ interface HitRow {
   tags: string[] | null;
 }
 
+interface FeatureHitRow {
+  total: number;
+  id: number | null;
+  score: number | null;
+  title: string | null;
+  text: string | null;
+}
+
 /**
  * PostgreSQL full-text search, the default engine: `articles.search_vector` is a generated,
  * weighted tsvector (title and tags A/B, description B, body C) under a GIN index, so the
  * database is the index and there is nothing to sync. Queries use `websearch_to_tsquery`,
  * ranking `ts_rank`, and `ts_headline` for the highlights of the page's rows only.
+ *
+ * Generated features' documents are the exception: the `search` queue writes them into
+ * `search_documents` (a feature's table has no vector of its own), where the same kind of query
+ * reads them.
  */
 @Injectable()
 export class PostgresSearchEngine implements SearchEngine {
@@ -92,6 +107,67 @@ export class PostgresSearchEngine implements SearchEngine {
   /** The generated column is the index: every write is already there. */
   write(operations: SyncOperation[]): Promise<SyncOutcome[]> {
     return Promise.resolve(operations.map((operation) => ({ id: operation.id, result: 'written' as const })));
+  }
+
+  async searchFeatureDocuments(search: FeatureDocumentSearch): Promise<FeatureDocumentSearchResult> {
+    const rows = await this.prisma.$queryRaw<FeatureHitRow[]>`
+      WITH q AS (SELECT websearch_to_tsquery('english', ${search.text}) AS query),
+      matches AS (
+        SELECT d.id, ts_rank(d.search_vector, q.query) AS score FROM search_documents d, q
+        WHERE d.type = ${search.type} AND NOT d.deleted AND d.search_vector @@ q.query
+      ),
+      page AS (SELECT id, score FROM matches ORDER BY score DESC, id DESC LIMIT ${search.limit} OFFSET ${search.offset})
+      SELECT counted.total, hit.* FROM (SELECT count(*)::int AS total FROM matches) AS counted
+      LEFT JOIN LATERAL (
+        SELECT page.id, page.score::float8 AS score,
+               ts_headline('english', d.title, q.query, ${WHOLE_FIELD}) AS title,
+               ts_headline('english', d.text, q.query, ${BODY_FRAGMENTS}) AS text
+        FROM page JOIN search_documents d ON d.type = ${search.type} AND d.id = page.id CROSS JOIN q
+      ) AS hit ON true
+      ORDER BY hit.score DESC, hit.id DESC`;
+    const hits = rows
+      .filter((row) => row.id !== null)
+      .map((row) => {
+        const title = row.title && hasMatch(row.title) ? [row.title] : undefined;
+        const text = (row.text ?? '').split(FRAGMENT_SEPARATOR).filter(hasMatch);
+        return { id: row.id!, score: row.score!, highlights: { ...(title && { title }), ...(text.length > 0 && { text }) } };
+      });
+    return { hits, total: rows[0]?.total ?? 0 };
+  }
+
+  /**
+   * One upsert for the whole batch; a row is replaced only by a higher version, and a delete
+   * leaves a tombstone, so a late or repeated event is a no-op (`stale`).
+   */
+  async writeFeatureDocuments(operations: FeatureDocumentOperation[]): Promise<SyncOutcome[]> {
+    // The highest version per item: one statement cannot write the same row twice.
+    const latest = new Map<string, FeatureDocumentOperation>();
+    for (const operation of operations) {
+      const key = `${operation.type}:${operation.id}`;
+      const known = latest.get(key);
+      if (!known || known.version < operation.version) latest.set(key, operation);
+    }
+    const rows = [...latest.values()];
+    try {
+      const written = await this.prisma.$queryRaw<Array<{ type: string; id: number }>>`
+        INSERT INTO search_documents (type, id, version, title, text, owner, updated_at, deleted)
+        SELECT * FROM unnest(
+          ${rows.map((row) => row.type)}::text[], ${rows.map((row) => row.id)}::int[], ${rows.map((row) => row.version.toString())}::bigint[],
+          ${rows.map((row) => (row.kind === 'index' ? row.document.title : ''))}::text[],
+          ${rows.map((row) => (row.kind === 'index' ? row.document.text : ''))}::text[],
+          ${rows.map((row) => (row.kind === 'index' ? row.document.owner : ''))}::text[],
+          ${rows.map((row) => (row.kind === 'index' ? row.document.updatedAt : null))}::timestamptz[],
+          ${rows.map((row) => row.kind === 'delete')}::boolean[])
+        ON CONFLICT (type, id) DO UPDATE SET
+          version = EXCLUDED.version, title = EXCLUDED.title, text = EXCLUDED.text, owner = EXCLUDED.owner,
+          updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted
+        WHERE search_documents.version < EXCLUDED.version
+        RETURNING type, id`;
+      const done = new Set(written.map((row) => `${row.type}:${row.id}`));
+      return operations.map((operation) => ({ id: operation.id, result: done.has(`${operation.type}:${operation.id}`) && latest.get(`${operation.type}:${operation.id}`) === operation ? 'written' : 'stale' }));
+    } catch (error) {
+      return operations.map((operation) => ({ id: operation.id, result: 'failed' as const, error: (error as Error).message }));
+    }
   }
 
   /** The database is the index: its own readiness indicator reports it. */

@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { toPage } from '@/common/pagination/page-query.dto';
+import type { FeatureSearchHighlightsDto, SearchQueryDto } from './dto/search.dto';
+import { type FeatureDocument, SEARCH_ENGINE, type SearchEngine } from './search-engine';
+import { renderHighlights } from './search-text';
+import { askSearchEngine } from './search.errors';
+
+/**
+ * Search for generated features (`nest g feature <name> --searchable`). A feature writes the
+ * outbox events `<name>.changed` and `<name>.deleted` (payload `{ id }`) on the `search` queue in
+ * each write's transaction, and registers a source of its documents here; the search queue's
+ * processor then reads the item's document from the source and writes it to the engine (or
+ * deletes it when the source answers none), and the feature's search route asks FeatureSearch.
+ */
+
+/** What a searchable feature gives the search queue: its items' current documents. */
+export interface FeatureDocumentSource {
+  /** The feature's plural name (`bookmarks`): the prefix of its events and the documents' type. */
+  readonly type: string;
+  /** The current documents of `ids`; an id without one (the item is gone) is deleted from the index. */
+  documents(ids: number[]): Promise<FeatureDocument[]>;
+}
+
+/** The sources of the features this process knows, registered by each feature as it starts. */
+@Injectable()
+export class FeatureDocumentSources {
+  private readonly sources = new Map<string, FeatureDocumentSource>();
+
+  register(source: FeatureDocumentSource): void {
+    const known = this.sources.get(source.type);
+    if (known && known !== source) throw new Error(`two search document sources for "${source.type}"`);
+    this.sources.set(source.type, source);
+  }
+
+  get(type: string): FeatureDocumentSource | undefined {
+    return this.sources.get(type);
+  }
+}
+
+/** `bookmarks.changed` -> the type `bookmarks`; undefined for a name that is not a feature's event. */
+export function featureDocumentEventType(jobName: string): string | undefined {
+  const match = /^([a-z][a-z0-9-]*)\.(changed|deleted)$/.exec(jobName);
+  return match?.[1];
+}
+
+/** Brings one feature item's document in line with the database (worker process). */
+@Injectable()
+export class FeatureDocumentSync {
+  constructor(
+    @Inject(SEARCH_ENGINE) private readonly engine: SearchEngine,
+    private readonly sources: FeatureDocumentSources,
+  ) {}
+
+  /**
+   * Reads the item's current document and writes it with `version` (its event's id): events for
+   * one item are written in the order of their transactions, so a late or repeated one is stale.
+   * Throws (the job is retried) when the feature is unknown here or the write failed.
+   */
+  async sync(type: string, id: number, version: bigint): Promise<void> {
+    const source = this.sources.get(type);
+    if (!source) throw new Error(`no search document source for "${type}": is its module imported by the worker?`);
+    const [document] = await source.documents([id]);
+    const [outcome] = await this.engine.writeFeatureDocuments([
+      document ? { kind: 'index', type, id, version, document } : { kind: 'delete', type, id, version },
+    ]);
+    if (outcome?.result === 'failed') throw new Error(`${type} ${id}: ${outcome.error ?? 'write failed'}`);
+  }
+}
+
+export interface FeatureSearchResult {
+  /** Most relevant first, with their score and highlights (HTML-escaped, matches in <em>). */
+  hits: Array<{ id: number; score: number; highlights: FeatureSearchHighlightsDto }>;
+  total: number;
+}
+
+/** Searches one feature's documents (api process); an engine that cannot answer is a 503. */
+@Injectable()
+export class FeatureSearch {
+  private readonly logger = new Logger('FeatureSearch');
+
+  constructor(@Inject(SEARCH_ENGINE) private readonly engine: SearchEngine) {}
+
+  async search(type: string, query: SearchQueryDto): Promise<FeatureSearchResult> {
+    const result = await askSearchEngine(this.engine, this.logger, () => this.engine.searchFeatureDocuments({ type, text: query.q, ...toPage(query) }));
+    return {
+      total: result.total,
+      hits: result.hits.map((hit) => ({
+        id: hit.id,
+        score: hit.score,
+        highlights: renderHighlights(hit.highlights),
+      })),
+    };
+  }
+}

@@ -1,0 +1,131 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ElasticsearchService } from '@nestjs/elasticsearch';
+import type { Job } from 'bullmq';
+import { createTestApp } from '../helpers/app';
+import { unique } from '../helpers/factories';
+import { OutboxService } from '@/infra/outbox/outbox.service';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import { PostgresSearchEngine } from '@/modules/search/engines/postgres-search.engine';
+import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from '@/modules/search/feature-documents';
+import { type FeatureDocument, SEARCH_ENGINE, type SearchEngineKind } from '@/modules/search/search-engine';
+import { SearchIndexProcessor } from '@/modules/search/search-index.processor';
+import { SearchSync } from '@/modules/search/search-sync';
+
+/**
+ * The search of generated features (`--searchable`) on each engine in turn: the search queue's
+ * processor reads an item's document from its feature's source and writes it to the engine, with
+ * its event's id as version; FeatureSearch reads it back. The source here stands for a feature's
+ * table (the generator's own CI check runs a real generated feature through the same path).
+ */
+
+const ENGINES: SearchEngineKind[] = process.env.ELASTICSEARCH_NODE ? ['postgres', 'elasticsearch'] : ['postgres'];
+
+describe.each(ENGINES)('Feature documents on the %s engine', (engine) => {
+  let app: NestExpressApplication;
+  let processor: SearchIndexProcessor;
+  /** The feature's "table": what its source answers right now. */
+  const items = new Map<number, FeatureDocument>();
+  const type = unique('notes').toLowerCase().replace(/[^a-z0-9]/g, '');
+
+  function item(id: number, title: string, text: string): FeatureDocument {
+    const document = { id, title, text, owner: 'alice', updatedAt: new Date().toISOString() };
+    items.set(id, document);
+    return document;
+  }
+
+  /** Runs one outbox-style job through the search processor, as the worker would. */
+  async function handle(name: 'changed' | 'deleted', id: number, eventId: number): Promise<void> {
+    await processor.process({ name: `${type}.${name}`, data: { id, eventId: String(eventId) } } as unknown as Job);
+    if (engine === 'elasticsearch') await app.get(ElasticsearchService).indices.refresh();
+  }
+
+  const search = (q: string, page: { limit?: number; offset?: number } = {}) => app.get(FeatureSearch).search(type, { q, ...page });
+  const ids = async (q: string): Promise<number[]> => (await search(q)).hits.map((hit) => hit.id);
+
+  beforeAll(async () => {
+    app = await createTestApp((builder) =>
+      engine === 'postgres' ? builder.overrideProvider(SEARCH_ENGINE).useFactory({ factory: (postgres: PostgresSearchEngine) => postgres, inject: [PostgresSearchEngine] }) : builder,
+    );
+    // The worker's processor, built on the api's providers (the api runs no queue processors).
+    processor = new SearchIndexProcessor(app.get(SearchSync), app.get(FeatureDocumentSync), app.get(OutboxService));
+    app.get(FeatureDocumentSources).register({ type, documents: (requested) => Promise.resolve(requested.flatMap((id) => (items.has(id) ? [items.get(id)!] : []))) });
+  });
+
+  afterAll(async () => {
+    await app.get(PrismaService).$executeRaw`DELETE FROM search_documents WHERE type = ${type}`;
+    await app.close();
+  });
+
+  it('indexes a changed item, finds it by its words with highlights, and forgets it once deleted', async () => {
+    item(1, 'Dragons of the north', 'Notes on training dragons in winter.');
+    await handle('changed', 1, 10);
+
+    const found = await search('dragon');
+    expect(found.total).toBe(1);
+    expect(found.hits[0]).toMatchObject({ id: 1, highlights: { title: ['<em>Dragons</em> of the north'] } });
+    expect(found.hits[0].highlights.text?.join(' ')).toContain('<em>dragons</em>');
+
+    items.delete(1);
+    await handle('deleted', 1, 11);
+    expect(await ids('dragon')).toEqual([]);
+  });
+
+  it('keeps the newest version: a late or repeated event never brings back an old document or a deleted item', async () => {
+    item(2, 'Castle plans', 'Walls and towers.');
+    await handle('changed', 2, 20);
+    item(2, 'Garden plans', 'Roses and tulips.');
+    await handle('changed', 2, 22);
+    // The first event again, late: the source answers the current document, but with an older version.
+    item(2, 'Castle plans', 'Walls and towers.');
+    await handle('changed', 2, 20);
+    item(2, 'Garden plans', 'Roses and tulips.');
+    expect(await ids('roses')).toEqual([2]);
+    expect(await ids('castle')).toEqual([]);
+
+    items.delete(2);
+    await handle('deleted', 2, 23);
+    item(2, 'Garden plans', 'Roses and tulips.');
+    await handle('changed', 2, 22);
+    expect(await ids('roses')).toEqual([]);
+  });
+
+  it('ranks title matches first, pages with a total, and applies the search grammar', async () => {
+    item(3, 'Harbour lights', 'A lighthouse keeper writes about ships.');
+    item(4, 'Ships and sails', 'Rigging, knots and a harbour.');
+    item(5, 'Mountain huts', 'Nothing about the sea at all.');
+    for (const [position, id] of [3, 4, 5].entries()) await handle('changed', id, 30 + position);
+
+    expect(await ids('ships')).toEqual([4, 3]);
+    expect(await ids('ships -knots')).toEqual([3]);
+    expect(await ids('"lighthouse keeper"')).toEqual([3]);
+    expect(await ids('mountain or rigging')).toEqual(expect.arrayContaining([4, 5]));
+    const firstPage = await search('harbour', { limit: 1 });
+    const secondPage = await search('harbour', { limit: 1, offset: 1 });
+    expect([firstPage.total, secondPage.total]).toEqual([2, 2]);
+    expect([...firstPage.hits, ...secondPage.hits].map((hit) => hit.id).sort()).toEqual([3, 4]);
+  });
+
+  it("never shows one feature's documents in another's search", async () => {
+    item(6, 'Unique zeppelin', 'Airships.');
+    await handle('changed', 6, 40);
+
+    expect((await app.get(FeatureSearch).search(`${type}x`, { q: 'zeppelin' })).hits).toEqual([]);
+    expect(await ids('zeppelin')).toEqual([6]);
+  });
+
+  it('fails the job (to be retried) for a feature this process does not know, and for a job of no feature', async () => {
+    await expect(app.get(FeatureDocumentSync).sync(`${type}-unknown`, 1, 1n)).rejects.toThrow('no search document source');
+    await expect(processor.process({ name: 'Not.A.Job', data: {} } as unknown as Job)).rejects.toThrow('has no handler');
+  });
+
+  it('completes the outbox event of a handled job', async () => {
+    item(7, 'Completed event', 'Done.');
+    const outbox = app.get(OutboxService);
+    const prisma = app.get(PrismaService);
+    await outbox.add(prisma, { queue: 'search', name: `${type}.changed`, payload: { id: 7 } });
+    const event = await prisma.outboxEvent.findFirstOrThrow({ where: { queue: 'search', name: `${type}.changed` }, orderBy: { id: 'desc' } });
+    await processor.process({ name: event.name, data: { id: 7, eventId: event.id.toString() } } as unknown as Job);
+
+    expect((await prisma.outboxEvent.findUniqueOrThrow({ where: { id: event.id } })).completedAt).not.toBeNull();
+  });
+});
