@@ -5,7 +5,9 @@
 // fail loudly when the file no longer has the expected shape (rather than guessing):
 //   prisma/schema.prisma (+ the migrations snapshot)  the model and its back-relation on User
 //   prisma/migrations/<timestamp>_add_<table>/         the migration, as `db:migrate:create` writes it
-//   src/app.module.ts, src/worker.module.ts            the module in the `imports` of @Module
+//   src/app.module.ts, src/worker.module.ts            the module in the `imports` of @Module (the
+//                                                      worker gets <Name>Module with --searchable, for
+//                                                      its search source, and <Name>WorkerModule with --queue)
 //   src/infra/queue/queues.ts                          the new queue (--queue) and `search` (--searchable)
 'use strict';
 
@@ -35,6 +37,9 @@ function feature(options) {
     addMigration(names),
     options.skipImport ? noop() : registerModule(APP_MODULE, `${names.Plural}Module`, `@/modules/${names.plural}/${names.plural}.module`),
     names.searchable ? addQueue('search', 'search', 'Index and delete documents in the search engine (outbox events `<feature>.changed` / `<feature>.deleted`).') : noop(),
+    names.searchable && !options.skipImport
+      ? registerModule(WORKER_MODULE, `${names.Plural}Module`, `@/modules/${names.plural}/${names.plural}.module`)
+      : noop(),
     names.queue ? addQueue(names.queueKey, names.queue, `Jobs of the ${names.plural} feature.`) : noop(),
     names.queue && !options.skipImport
       ? registerModule(WORKER_MODULE, `${names.Plural}WorkerModule`, `@/modules/${names.plural}/${names.plural}-worker.module`)

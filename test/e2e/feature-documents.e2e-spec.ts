@@ -1,15 +1,14 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ElasticsearchService } from '@nestjs/elasticsearch';
 import type { Job } from 'bullmq';
 import { createTestApp } from '../helpers/app';
 import { unique } from '../helpers/factories';
+import { handlePendingSearchEvents, runSearchJob, searchProcessor } from '../helpers/search';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { PostgresSearchEngine } from '@/modules/search/engines/postgres-search.engine';
 import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from '@/modules/search/feature-documents';
 import { type FeatureDocument, SEARCH_ENGINE, type SearchEngineKind } from '@/modules/search/search-engine';
 import { SearchIndexProcessor } from '@/modules/search/search-index.processor';
-import { SearchSync } from '@/modules/search/search-sync';
 
 /**
  * The search of generated features (`--searchable`) on each engine in turn: the search queue's
@@ -34,10 +33,8 @@ describe.each(ENGINES)('Feature documents on the %s engine', (engine) => {
   }
 
   /** Runs one outbox-style job through the search processor, as the worker would. */
-  async function handle(name: 'changed' | 'deleted', id: number, eventId: number): Promise<void> {
-    await processor.process({ name: `${type}.${name}`, data: { id, eventId: String(eventId) } } as unknown as Job);
-    if (engine === 'elasticsearch') await app.get(ElasticsearchService).indices.refresh();
-  }
+  const handle = (name: 'changed' | 'deleted', id: number, eventId: number): Promise<void> =>
+    runSearchJob(app, processor, `${type}.${name}`, { id, eventId: String(eventId) });
 
   const search = (q: string, page: { limit?: number; offset?: number } = {}) => app.get(FeatureSearch).search(type, { q, ...page });
   const ids = async (q: string): Promise<number[]> => (await search(q)).hits.map((hit) => hit.id);
@@ -46,8 +43,7 @@ describe.each(ENGINES)('Feature documents on the %s engine', (engine) => {
     app = await createTestApp((builder) =>
       engine === 'postgres' ? builder.overrideProvider(SEARCH_ENGINE).useFactory({ factory: (postgres: PostgresSearchEngine) => postgres, inject: [PostgresSearchEngine] }) : builder,
     );
-    // The worker's processor, built on the api's providers (the api runs no queue processors).
-    processor = new SearchIndexProcessor(app.get(SearchSync), app.get(FeatureDocumentSync), app.get(OutboxService));
+    processor = searchProcessor(app);
     app.get(FeatureDocumentSources).register({ type, documents: (requested) => Promise.resolve(requested.flatMap((id) => (items.has(id) ? [items.get(id)!] : []))) });
   });
 
@@ -124,7 +120,8 @@ describe.each(ENGINES)('Feature documents on the %s engine', (engine) => {
     const prisma = app.get(PrismaService);
     await outbox.add(prisma, { queue: 'search', name: `${type}.changed`, payload: { id: 7 } });
     const event = await prisma.outboxEvent.findFirstOrThrow({ where: { queue: 'search', name: `${type}.changed` }, orderBy: { id: 'desc' } });
-    await processor.process({ name: event.name, data: { id: 7, eventId: event.id.toString() } } as unknown as Job);
+    expect(event.completedAt).toBeNull();
+    expect(await handlePendingSearchEvents(app, processor, `${type}.`)).toBe(1);
 
     expect((await prisma.outboxEvent.findUniqueOrThrow({ where: { id: event.id } })).completedAt).not.toBeNull();
   });

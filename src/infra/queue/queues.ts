@@ -7,7 +7,7 @@ export const QUEUES = {
   mail: 'mail',
   /** Work due at a time: scheduled publication, the digest run, outbox housekeeping. */
   scheduled: 'scheduled',
-  /** Article documents indexed or deleted in the search engine (Elasticsearch). */
+  /** Search documents (articles, searchable generated features) indexed or deleted in the search engine. */
   search: 'search',
   /** Uploaded images: checking, re-encoding into variants, and deleting what is no longer used. */
   media: 'media',
