@@ -302,6 +302,10 @@ describe('command line (e2e)', () => {
       // A drifted tags text (what the engine indexes besides the article's own columns) is repaired.
       await db.query(`UPDATE articles SET tags_text = 'drifted' WHERE id = (SELECT min(id) FROM articles)`);
 
+      const resyncRequests = async (): Promise<number> =>
+        (await query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_events WHERE queue = 'search' AND name = 'resync-features'`))[0].n;
+      const requestsBefore = await resyncRequests();
+
       const [check, reindex] = [await cli(['search:check', '--json']), await cli(['search:reindex'])];
 
       expect(check.code).toBe(0);
@@ -310,6 +314,8 @@ describe('command line (e2e)', () => {
       expect(drifted.n).toBe(0);
       expect(reindex.code).toBe(0);
       expect(reindex.stdout).toMatch(/^in sync$/m);
+      // Generated features' documents are written again by the worker, which alone knows their sources.
+      expect(await resyncRequests()).toBe(requestsBefore + 1);
     });
 
     it('db:check reports the server and the migrations, and fails on a migration that did not finish', async () => {

@@ -44,7 +44,11 @@ describe.each(ENGINES)('Feature documents on the %s engine', (engine) => {
       engine === 'postgres' ? builder.overrideProvider(SEARCH_ENGINE).useFactory({ factory: (postgres: PostgresSearchEngine) => postgres, inject: [PostgresSearchEngine] }) : builder,
     );
     processor = searchProcessor(app);
-    app.get(FeatureDocumentSources).register({ type, documents: (requested) => Promise.resolve(requested.flatMap((id) => (items.has(id) ? [items.get(id)!] : []))) });
+    app.get(FeatureDocumentSources).register({
+      type,
+      documents: (requested) => Promise.resolve(requested.flatMap((id) => (items.has(id) ? [items.get(id)!] : []))),
+      ids: (after, limit) => Promise.resolve([...items.keys()].filter((id) => id > after).sort((a, b) => a - b).slice(0, limit)),
+    });
   });
 
   afterAll(async () => {
@@ -124,5 +128,17 @@ describe.each(ENGINES)('Feature documents on the %s engine', (engine) => {
     expect(await handlePendingSearchEvents(app, processor, `${type}.`)).toBe(1);
 
     expect((await prisma.outboxEvent.findUniqueOrThrow({ where: { id: event.id } })).completedAt).not.toBeNull();
+  });
+
+  it('writes every item again on a resync (search:reindex asks the worker for one), in new events that win over older ones', async () => {
+    await app.get(PrismaService).$executeRaw`DELETE FROM search_documents WHERE type = ${type}`;
+    const before = await ids('zeppelin or harbour or completed');
+    expect(before).toEqual([]);
+
+    await app.get(FeatureDocumentSync).requestResync();
+    expect(await handlePendingSearchEvents(app, processor, 'resync-features')).toBeGreaterThanOrEqual(1);
+    expect(await handlePendingSearchEvents(app, processor, `${type}.`)).toBeGreaterThanOrEqual(items.size);
+
+    expect((await ids('zeppelin or harbour or completed')).sort()).toEqual([3, 4, 6, 7]);
   });
 });

@@ -1,5 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { toPage } from '@/common/pagination/page-query.dto';
+import { OutboxService } from '@/infra/outbox/outbox.service';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import { QUEUES } from '@/infra/queue/queues';
 import type { FeatureSearchHighlightsDto, SearchQueryDto } from './dto/search.dto';
 import { type FeatureDocument, SEARCH_ENGINE, type SearchEngine } from './search-engine';
 import { renderHighlights } from './search-text';
@@ -19,7 +22,12 @@ export interface FeatureDocumentSource {
   readonly type: string;
   /** The current documents of `ids`; an id without one (the item is gone) is deleted from the index. */
   documents(ids: number[]): Promise<FeatureDocument[]>;
+  /** Up to `limit` ids of existing items above `after`, ascending: every item, page by page (for a resync). */
+  ids(after: number, limit: number): Promise<number[]>;
 }
+
+/** How many items' events a resync writes per statement. */
+const RESYNC_PAGE = 1_000;
 
 /** The sources of the features this process knows, registered by each feature as it starts. */
 @Injectable()
@@ -35,6 +43,10 @@ export class FeatureDocumentSources {
   get(type: string): FeatureDocumentSource | undefined {
     return this.sources.get(type);
   }
+
+  all(): FeatureDocumentSource[] {
+    return [...this.sources.values()];
+  }
 }
 
 /** `bookmarks.changed` -> the type `bookmarks`; undefined for a name that is not a feature's event. */
@@ -49,7 +61,37 @@ export class FeatureDocumentSync {
   constructor(
     @Inject(SEARCH_ENGINE) private readonly engine: SearchEngine,
     private readonly sources: FeatureDocumentSources,
+    private readonly outbox: OutboxService,
+    private readonly prisma: PrismaService,
   ) {}
+
+  /**
+   * Asks for every feature document to be written again (after a switch of engine, or a lost
+   * index): one outbox event, handled by the worker, which alone knows every feature's source.
+   */
+  requestResync(): Promise<void> {
+    return this.outbox.add(this.prisma, { queue: QUEUES.search, name: 'resync-features', payload: {} });
+  }
+
+  /**
+   * Writes a `<type>.changed` event for every item of every feature this process knows; the
+   * search queue then indexes each one as for any change. New events carry new, higher versions,
+   * so the resync overwrites every older document and loses to no newer change.
+   */
+  async resyncAll(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const source of this.sources.all()) {
+      counts[source.type] = 0;
+      for (let after = 0; ; ) {
+        const ids = await source.ids(after, RESYNC_PAGE);
+        if (ids.length === 0) break;
+        await this.outbox.add(this.prisma, ...ids.map((id) => ({ queue: QUEUES.search, name: `${source.type}.changed`, payload: { id } })));
+        counts[source.type] += ids.length;
+        after = ids[ids.length - 1];
+      }
+    }
+    return counts;
+  }
 
   /**
    * Reads the item's current document and writes it with `version` (its event's id): events for

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ElasticsearchModule } from '@nestjs/elasticsearch';
 import type { Environment } from '@/config/environment';
+import { OutboxModule } from '@/infra/outbox/outbox.module';
 import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from './feature-documents';
 import { ElasticsearchSearchEngine } from './engines/elasticsearch-search.engine';
 import { PostgresSearchEngine } from './engines/postgres-search.engine';
@@ -18,6 +19,8 @@ import { SearchRepository } from './search.repository';
  */
 @Module({
   imports: [
+    // Global, and already loaded in the api and the worker; named here for the command line.
+    OutboxModule,
     ElasticsearchModule.registerAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) => ({

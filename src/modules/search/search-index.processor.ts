@@ -1,4 +1,5 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
@@ -15,6 +16,8 @@ import { SearchSync } from './search-sync';
  */
 @Processor(QUEUES.search, { concurrency: 200, ...jobLockOptions() })
 export class SearchIndexProcessor extends WorkerHost {
+  private readonly logger = new Logger('SearchIndexProcessor');
+
   constructor(
     private readonly sync: SearchSync,
     private readonly features: FeatureDocumentSync,
@@ -30,6 +33,11 @@ export class SearchIndexProcessor extends WorkerHost {
       case 'delete-article': {
         const data = job.data as SearchJobData<typeof name>;
         await this.sync.sync(data.articleId, BigInt(data.version ?? 0));
+        break;
+      }
+      case 'resync-features': {
+        const counts = await this.features.resyncAll();
+        this.logger.log(`feature documents to write again: ${JSON.stringify(counts)}`);
         break;
       }
       default: {

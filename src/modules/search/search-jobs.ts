@@ -7,9 +7,11 @@ import type { OutboxJobData } from '@/infra/queue/queues';
 export interface SearchJobs {
   'index-article': { articleId: number; version: number | string };
   'delete-article': { articleId: number; version: number | string };
+  /** Write every generated feature's documents again (see FeatureDocumentSync.resyncAll); `search:reindex` asks for it. */
+  'resync-features': Record<string, never>;
 }
 
 export type SearchJobName = keyof SearchJobs;
 export type SearchJobData<Name extends SearchJobName> = SearchJobs[Name] & OutboxJobData;
 
-export const SEARCH_JOB_NAMES: SearchJobName[] = ['index-article', 'delete-article'];
+export const SEARCH_JOB_NAMES: SearchJobName[] = ['index-article', 'delete-article', 'resync-features'];

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { FeatureDocumentSync } from './feature-documents';
 import { SEARCH_ENGINE, type SearchEngine, type SearchEngineKind } from './search-engine';
 import { SearchSync } from './search-sync';
 import { SearchRepository } from './search.repository';
@@ -34,6 +35,8 @@ export interface SearchReindexReport {
   documents: number;
   /** The check run after the swap, which catches up on writes made while the new index was filling. */
   catchUp: SearchCheckReport;
+  /** Generated features' documents are written again by the worker (see FeatureDocumentSync.resyncAll). */
+  featureDocuments: 'resync requested';
 }
 
 /** The `search:check` and `search:reindex` commands' work, on whichever engine is configured. */
@@ -43,6 +46,7 @@ export class SearchMaintenance {
     @Inject(SEARCH_ENGINE) private readonly engine: SearchEngine,
     private readonly repository: SearchRepository,
     private readonly sync: SearchSync,
+    private readonly features: FeatureDocumentSync,
   ) {}
 
   /**
@@ -105,7 +109,8 @@ export class SearchMaintenance {
   }
 
   /**
-   * A fresh index from PostgreSQL, swapped in with no downtime, then a catch-up check.
+   * A fresh index from PostgreSQL, swapped in with no downtime, then a catch-up check; and a
+   * request to the worker to write every generated feature's documents again.
    * `onProgress` hears how many documents of the total have been read so far.
    */
   async reindex(onProgress?: (done: number, total: number) => void): Promise<SearchReindexReport> {
@@ -113,7 +118,8 @@ export class SearchMaintenance {
     const pages = this.repository.publishedDocuments();
     const { index, documents } = await this.engine.rebuild(onProgress ? counted(pages, (done) => onProgress(done, total)) : pages);
     const catchUp = await this.check({ repair: true });
-    return { engine: this.engine.kind, index, documents, catchUp };
+    await this.features.requestResync();
+    return { engine: this.engine.kind, index, documents, catchUp, featureDocuments: 'resync requested' };
   }
 }
 

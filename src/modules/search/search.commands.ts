@@ -33,7 +33,10 @@ export class SearchCheckCommand extends CommandRunner {
 }
 
 /** Builds a fresh index from PostgreSQL and swaps the alias to it with no downtime. */
-@Command({ name: 'search:reindex', description: 'rebuild the search index from PostgreSQL and swap it in with no downtime' })
+@Command({
+  name: 'search:reindex',
+  description: "rebuild the search index from PostgreSQL and swap it in with no downtime; the worker then writes generated features' documents again",
+})
 export class SearchReindexCommand extends CommandRunner {
   constructor(private readonly maintenance: SearchMaintenance) {
     super();
@@ -42,7 +45,11 @@ export class SearchReindexCommand extends CommandRunner {
   async run(_parameters: string[], options: OutputOptions): Promise<void> {
     const progress = new ProgressBar(!options.json);
     const reindex = await this.maintenance.reindex((done, total) => progress.update('documents', done, total));
-    report(options, reindex, () => [`engine ${reindex.engine}: index ${reindex.index} holds ${reindex.documents} documents`, ...checkLines(reindex.catchUp)]);
+    report(options, reindex, () => [
+      `engine ${reindex.engine}: index ${reindex.index} holds ${reindex.documents} documents`,
+      ...checkLines(reindex.catchUp),
+      "generated features' documents: the worker writes them again (outbox event resync-features)",
+    ]);
     if (!reindex.catchUp.inSync) throw new CliFailure('search:reindex: drift is left after the catch-up (see above)');
   }
 
