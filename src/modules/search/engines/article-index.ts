@@ -88,33 +88,56 @@ export function searchTextQuery(text: string, fields: string[], filter: estypes.
   };
 }
 
+/** Whole fields highlighted (short ones) or up to two fragments of a long one. */
+export const WHOLE_FIELD_HIGHLIGHT = { number_of_fragments: 0 } as const;
+export const FRAGMENTS_HIGHLIGHT = { fragment_size: 160, number_of_fragments: 2 } as const;
+
+/**
+ * One page of the documents matching `query`, most relevant first (ties by id), with ids and
+ * highlights only: the rows themselves are read from PostgreSQL.
+ */
+export function rankedPageRequest(
+  index: string,
+  query: estypes.QueryDslQueryContainer,
+  page: { limit: number; offset: number },
+  highlighted: Record<string, estypes.SearchHighlightField>,
+): estypes.SearchRequest {
+  return {
+    index,
+    from: page.offset,
+    size: page.limit,
+    track_total_hits: true,
+    _source: false,
+    query,
+    sort: [{ _score: { order: 'desc' } }, { id: { order: 'desc' } }],
+    highlight: { pre_tags: [HIGHLIGHT_START], post_tags: [HIGHLIGHT_END], fields: highlighted },
+  };
+}
+
+/** The total of a search response, whichever form it takes. */
+export function totalHits(response: estypes.SearchResponse): number {
+  return typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
+}
+
+/** The bulk metadata of a write with an external version (applied only above the document's). */
+export function externalVersionMeta(index: string, id: string, version: bigint): { _index: string; _id: string; version: number; version_type: 'external' } {
+  return { _index: index, _id: id, version: Number(version), version_type: 'external' };
+}
+
 export function articleSearchRequest(index: string, search: ArticleSearch): estypes.SearchRequest {
   const filter: estypes.QueryDslQueryContainer[] = [];
   if (search.tag !== undefined) filter.push({ term: { 'tags.keyword': search.tag } });
   if (search.author !== undefined) filter.push({ term: { 'author.username.keyword': search.author } });
-  return {
-    index,
-    from: search.offset,
-    size: search.limit,
-    track_total_hits: true,
-    _source: false,
-    query: searchTextQuery(search.text, SEARCH_FIELDS, filter),
-    sort: [{ _score: { order: 'desc' } }, { id: { order: 'desc' } }],
-    highlight: {
-      pre_tags: [HIGHLIGHT_START],
-      post_tags: [HIGHLIGHT_END],
-      fields: {
-        title: { number_of_fragments: 0 },
-        description: { number_of_fragments: 0 },
-        body: { fragment_size: 160, number_of_fragments: 2 },
-        tags: { number_of_fragments: 0 },
-      },
-    },
-  };
+  return rankedPageRequest(index, searchTextQuery(search.text, SEARCH_FIELDS, filter), search, {
+    title: WHOLE_FIELD_HIGHLIGHT,
+    description: WHOLE_FIELD_HIGHLIGHT,
+    body: FRAGMENTS_HIGHLIGHT,
+    tags: WHOLE_FIELD_HIGHLIGHT,
+  });
 }
 
 export function readSearchHits(response: estypes.SearchResponse): { hits: Array<{ articleId: number; score: number; highlights: SearchHighlights }>; total: number } {
-  const total = typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
+  const total = totalHits(response);
   const hits = response.hits.hits.map((hit) => {
     const highlight = hit.highlight ?? {};
     const highlights: SearchHighlights = {};
@@ -165,7 +188,7 @@ export function readTrendingTags(response: estypes.SearchResponse): TrendingTag[
  */
 export function bulkOperations(index: string, operations: SyncOperation[]): Array<estypes.BulkOperationContainer | ArticleDocument> {
   return operations.flatMap((operation): Array<estypes.BulkOperationContainer | ArticleDocument> => {
-    const meta = { _index: index, _id: String(operation.id), version: Number(operation.version), version_type: 'external' as const };
+    const meta = externalVersionMeta(index, String(operation.id), operation.version);
     return operation.kind === 'index' ? [{ index: meta }, operation.document] : [{ delete: meta }];
   });
 }

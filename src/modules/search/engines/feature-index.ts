@@ -1,7 +1,6 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { FeatureDocument, FeatureDocumentOperation, FeatureDocumentSearch, FeatureDocumentSearchResult } from '../search-engine';
-import { HIGHLIGHT_END, HIGHLIGHT_START } from '../search-text';
-import { searchTextQuery } from './article-index';
+import { externalVersionMeta, FRAGMENTS_HIGHLIGHT, rankedPageRequest, searchTextQuery, totalHits, WHOLE_FIELD_HIGHLIGHT } from './article-index';
 
 /**
  * Pure builders of the Elasticsearch requests for generated features' documents (one index for
@@ -18,6 +17,7 @@ export function featureMappings(): estypes.MappingTypeMapping {
   return {
     dynamic: 'strict',
     properties: {
+      // The feature (`bookmarks`): every search filters on it.
       type: { type: 'keyword' },
       id: { type: 'integer' },
       title: TEXT,
@@ -34,27 +34,14 @@ export function featureDocumentId(type: string, id: number): string {
 }
 
 export function featureSearchRequest(index: string, search: FeatureDocumentSearch): estypes.SearchRequest {
-  return {
-    index,
-    from: search.offset,
-    size: search.limit,
-    track_total_hits: true,
-    _source: false,
-    query: searchTextQuery(search.text, FEATURE_SEARCH_FIELDS, [{ term: { type: search.type } }]),
-    sort: [{ _score: { order: 'desc' } }, { id: { order: 'desc' } }],
-    highlight: {
-      pre_tags: [HIGHLIGHT_START],
-      post_tags: [HIGHLIGHT_END],
-      fields: {
-        title: { number_of_fragments: 0 },
-        text: { fragment_size: 160, number_of_fragments: 2 },
-      },
-    },
-  };
+  return rankedPageRequest(index, searchTextQuery(search.text, FEATURE_SEARCH_FIELDS, [{ term: { type: search.type } }]), search, {
+    title: WHOLE_FIELD_HIGHLIGHT,
+    text: FRAGMENTS_HIGHLIGHT,
+  });
 }
 
 export function readFeatureHits(response: estypes.SearchResponse): FeatureDocumentSearchResult {
-  const total = typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
+  const total = totalHits(response);
   const hits = response.hits.hits.map((hit) => {
     const highlight = hit.highlight ?? {};
     return {
@@ -72,7 +59,7 @@ export function featureBulkOperations(
   operations: FeatureDocumentOperation[],
 ): Array<estypes.BulkOperationContainer | (FeatureDocument & { type: string })> {
   return operations.flatMap((operation): Array<estypes.BulkOperationContainer | (FeatureDocument & { type: string })> => {
-    const meta = { _index: index, _id: featureDocumentId(operation.type, operation.id), version: Number(operation.version), version_type: 'external' as const };
+    const meta = externalVersionMeta(index, featureDocumentId(operation.type, operation.id), operation.version);
     return operation.kind === 'index' ? [{ index: meta }, { type: operation.type, ...operation.document }] : [{ delete: meta }];
   });
 }
