@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalObjectStorage } from './local-object-storage';
@@ -25,5 +25,20 @@ describe('LocalObjectStorage', () => {
     for (const name of ['../x', '..', '.hidden', 'a/b', 'a\\b', '', 'x'.repeat(300)]) {
       await expect(storage.put('media', name, Buffer.from('x'), 'image/webp')).rejects.toThrow('unsafe storage object name');
     }
+  });
+
+  it('sweeps the temporary files of writes that died mid-way, once they are older than the cut-off, and nothing else', async () => {
+    mkdirSync(path.join(root, 'originals'), { recursive: true });
+    await storage.put('media', 'kept.webp', Buffer.from('x'), 'image/webp');
+    const abandoned = path.join(root, 'originals', 'upload.abc123.partial');
+    const recent = path.join(root, 'media', 'kept.webp.def456.partial');
+    writeFileSync(abandoned, 'half');
+    writeFileSync(recent, 'half');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(abandoned, twoHoursAgo, twoHoursAgo);
+
+    expect(await storage.sweepAbandonedWrites(new Date(Date.now() - 3600_000))).toBe(1);
+    expect(readdirSync(path.join(root, 'originals'))).toEqual([]);
+    expect(readdirSync(path.join(root, 'media')).sort()).toEqual(['kept.webp', 'kept.webp.def456.partial']);
   });
 });

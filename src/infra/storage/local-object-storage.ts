@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertSafeName, ObjectStorage, StorageArea } from './object-storage';
+
+const AREAS: StorageArea[] = ['originals', 'media'];
+const TEMPORARY_SUFFIX = '.partial';
 
 /**
  * Files under STORAGE_LOCAL_DIR: `<dir>/originals/<name>` and `<dir>/media/<name>`; the api
@@ -23,7 +26,7 @@ export class LocalObjectStorage extends ObjectStorage {
   async put(area: StorageArea, name: string, body: Buffer): Promise<void> {
     const target = this.pathOf(area, name);
     await mkdir(path.dirname(target), { recursive: true });
-    const temporary = `${target}.${randomBytes(6).toString('hex')}.partial`;
+    const temporary = `${target}.${randomBytes(6).toString('hex')}${TEMPORARY_SUFFIX}`;
     try {
       await writeFile(temporary, body, { flag: 'wx' });
       await rename(temporary, target);
@@ -47,6 +50,22 @@ export class LocalObjectStorage extends ObjectStorage {
     } catch {
       return false;
     }
+  }
+
+  /** The temporary files of writes killed before their rename (a SIGKILLed worker), once old enough. */
+  override async sweepAbandonedWrites(before: Date): Promise<number> {
+    let removed = 0;
+    for (const area of AREAS) {
+      const names = await readdir(this.directory(area)).catch(() => [] as string[]);
+      for (const name of names.filter((each) => each.endsWith(TEMPORARY_SUFFIX))) {
+        const file = path.join(this.directory(area), name);
+        const info = await stat(file).catch(() => undefined);
+        if (!info || info.mtime >= before) continue;
+        await rm(file, { force: true });
+        removed += 1;
+      }
+    }
+    return removed;
   }
 
   private pathOf(area: StorageArea, name: string): string {

@@ -15,6 +15,14 @@ export abstract class ObjectStorage {
   abstract delete(area: StorageArea, name: string): Promise<void>;
 
   abstract exists(area: StorageArea, name: string): Promise<boolean>;
+
+  /**
+   * Removes what writes left behind when their process died mid-write, if they started before
+   * `before`; resolves to how many. Nothing to do where writes are atomic by nature (S3).
+   */
+  sweepAbandonedWrites(_before: Date): Promise<number> {
+    return Promise.resolve(0);
+  }
 }
 
 /**

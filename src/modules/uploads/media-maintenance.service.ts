@@ -5,11 +5,14 @@ import { ObjectStorage } from '@/infra/storage/object-storage';
 import { UploadsRepository } from './uploads.repository';
 
 const BATCH = 200;
+/** A write still unfinished after this long belongs to a process that died (a write takes seconds at most). */
+const ABANDONED_WRITE_MS = 3600_000;
 
 /**
  * Storage housekeeping, run by the scheduled queue every hour: deletes the originals of processed
  * uploads, then uploads (and their variant files) that no user has as avatar and no article as
- * cover, once they are older than UPLOAD_UNUSED_TTL_HOURS (a fresh upload is not in use yet).
+ * cover, once they are older than UPLOAD_UNUSED_TTL_HOURS (a fresh upload is not in use yet);
+ * and the temporary files of writes whose worker was killed mid-write.
  */
 @Injectable()
 export class MediaMaintenance {
@@ -24,7 +27,7 @@ export class MediaMaintenance {
     this.unusedTtlMs = config.get('UPLOAD_UNUSED_TTL_HOURS', { infer: true }) * 3600_000;
   }
 
-  async collect(now = new Date()): Promise<{ originals: number; uploads: number; files: number }> {
+  async collect(now = new Date()): Promise<{ originals: number; uploads: number; files: number; abandonedWrites: number }> {
     let originals = 0;
     for (let batch = await this.uploads.processedWithOriginal(BATCH); batch.length > 0; batch = await this.uploads.processedWithOriginal(BATCH)) {
       for (const upload of batch) {
@@ -44,7 +47,10 @@ export class MediaMaintenance {
       }
       uploads += batch.length;
     }
-    if (originals + uploads > 0) this.logger.log(`deleted ${originals} processed original(s), ${uploads} unused upload(s), ${files} variant file(s)`);
-    return { originals, uploads, files };
+    const abandonedWrites = await this.storage.sweepAbandonedWrites(new Date(now.getTime() - ABANDONED_WRITE_MS));
+    if (originals + uploads + abandonedWrites > 0) {
+      this.logger.log(`deleted ${originals} processed original(s), ${uploads} unused upload(s), ${files} variant file(s), ${abandonedWrites} abandoned write(s)`);
+    }
+    return { originals, uploads, files, abandonedWrites };
   }
 }
