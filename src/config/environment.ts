@@ -248,7 +248,7 @@ export class Environment {
   @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: '$property must be a lower-case Elasticsearch index name' })
   ELASTICSEARCH_INDEX = 'conduit-articles';
 
-  /** The index of generated features' documents (`--searchable`), one for every feature. */
+  /** The alias of generated features' documents (`--searchable`), one index for every feature. */
   @IsString()
   @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: '$property must be a lower-case Elasticsearch index name' })
   ELASTICSEARCH_FEATURES_INDEX = 'conduit-features';

@@ -34,8 +34,8 @@ const VERSIONS_PAGE = 5_000;
 /**
  * Elasticsearch, when ELASTICSEARCH_NODE is set. Searches and sync writes go through an alias
  * (ELASTICSEARCH_INDEX); a rebuild fills a new timestamped index and moves the alias to it in one
- * atomic request, then drops the old index. Generated features' documents live in one more index
- * (ELASTICSEARCH_FEATURES_INDEX), each tagged with its feature's type.
+ * atomic request, then drops the old index. Generated features' documents live behind one more
+ * alias (ELASTICSEARCH_FEATURES_INDEX), in one index, each tagged with its feature's type.
  */
 @Injectable()
 export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
@@ -90,17 +90,20 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
     this.ready = true;
   }
 
-  /** The features' index exists (created with its mapping, never by a write's auto-creation). */
+  /**
+   * The features' index exists behind its alias, created with its mapping (writes go through the
+   * alias with `require_alias`, so a lost index is never re-created by a write without a mapping).
+   */
   private ensureFeaturesIndex(): Promise<void> {
     this.ensuringFeatures ??= (async () => {
       if (this.featuresReady) return;
-      if (!(await this.client.indices.exists({ index: this.featuresIndex }))) {
-        await this.client.indices
-          .create({ index: this.featuresIndex, settings: articleIndexSettings(), mappings: featureMappings() })
-          .catch((error: { meta?: { body?: { error?: { type?: string } } } }) => {
-            // Another process created it meanwhile: as good as done.
-            if (error.meta?.body?.error?.type !== 'resource_already_exists_exception') throw error;
-          });
+      if (!(await this.client.indices.existsAlias({ name: this.featuresIndex }))) {
+        await this.client.indices.create({
+          index: timestampedIndexName(this.featuresIndex),
+          settings: articleIndexSettings(),
+          mappings: featureMappings(),
+          aliases: { [this.featuresIndex]: { is_write_index: true } },
+        });
       }
       this.featuresReady = true;
     })().finally(() => (this.ensuringFeatures = undefined));
@@ -116,8 +119,12 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
     if (operations.length === 0) return [];
     try {
       await this.ensureFeaturesIndex();
-      return readBulkOutcomes(operations, await this.client.bulk({ operations: featureBulkOperations(this.featuresIndex, operations) }));
+      const outcomes = readBulkOutcomes(operations, await this.client.bulk({ operations: featureBulkOperations(this.featuresIndex, operations), require_alias: true }));
+      // The alias may have gone (an index deleted by hand): check it again before the retry.
+      if (outcomes.some((outcome) => outcome.result === 'failed')) this.featuresReady = false;
+      return outcomes;
     } catch (error) {
+      this.featuresReady = false;
       return operations.map((operation) => ({ id: operation.id, result: 'failed' as const, error: (error as Error).message }));
     }
   }
