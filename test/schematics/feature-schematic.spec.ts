@@ -109,8 +109,12 @@ import { BookmarksModule } from '@/modules/bookmarks/bookmarks.module';
 })
 export class AppModule {}
 `);
+    // The worker gets the feature's module (its search source, for --searchable) and its queue's processor.
+    expect(tree.readContent('/src/worker.module.ts')).toContain(`import { BookmarksModule } from '@/modules/bookmarks/bookmarks.module';`);
     expect(tree.readContent('/src/worker.module.ts')).toContain(`import { BookmarksWorkerModule } from '@/modules/bookmarks/bookmarks-worker.module';`);
-    expect(tree.readContent('/src/worker.module.ts')).toContain('imports: [MailModule, BookmarksWorkerModule],');
+    expect(tree.readContent('/src/worker.module.ts')).toContain('imports: [MailModule, BookmarksModule, BookmarksWorkerModule],');
+    expect(tree.readContent('/src/modules/bookmarks/bookmarks.controller.ts')).toContain("@Get('search')");
+    expect(tree.readContent('/src/modules/bookmarks/bookmarks.module.ts')).toContain('BookmarksSearchSource');
     const queues = tree.readContent('/src/infra/queue/queues.ts');
     expect(queues.indexOf("mail: 'mail',")).toBeLessThan(queues.indexOf("search: 'search',"));
     expect(queues.indexOf("search: 'search',")).toBeLessThan(queues.indexOf("bookmarkJobs: 'bookmark-jobs',"));
@@ -131,7 +135,8 @@ export class AppModule {}
     const files = tree.files.filter((file) => file.startsWith('/src/modules/bookmarks/'));
     expect(files.some((file) => /cache-tags|search-events|jobs|worker/.test(file))).toBe(false);
     expect(tree.readContent('/src/modules/bookmarks/bookmarks.controller.ts')).not.toContain('CacheResponse');
-    expect(tree.readContent('/src/modules/bookmarks/bookmarks.service.ts')).not.toMatch(/CacheInvalidator|TransactionRunner|outbox/i);
+    expect(tree.readContent('/src/modules/bookmarks/bookmarks.service.ts')).not.toMatch(/CacheInvalidator|TransactionRunner|outbox|search/i);
+    expect(tree.readContent('/src/modules/bookmarks/bookmarks.controller.ts')).not.toMatch(/search/i);
     expect(tree.readContent('/src/worker.module.ts')).toBe(WORKER_MODULE);
     expect(tree.readContent('/src/infra/queue/queues.ts')).toBe(QUEUES);
   });
