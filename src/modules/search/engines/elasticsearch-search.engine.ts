@@ -77,16 +77,7 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
 
   private async createIndexIfMissing(): Promise<void> {
     if (this.ready) return;
-    if (await this.client.indices.existsAlias({ name: this.indexName })) {
-      this.ready = true;
-      return;
-    }
-    await this.client.indices.create({
-      index: timestampedIndexName(this.indexName),
-      settings: articleIndexSettings(),
-      mappings: articleMappings(),
-      aliases: { [this.indexName]: { is_write_index: true } },
-    });
+    await this.createAliasedIndexIfMissing(this.indexName, articleMappings());
     this.ready = true;
   }
 
@@ -97,17 +88,21 @@ export class ElasticsearchSearchEngine implements SearchEngine, OnModuleInit {
   private ensureFeaturesIndex(): Promise<void> {
     this.ensuringFeatures ??= (async () => {
       if (this.featuresReady) return;
-      if (!(await this.client.indices.existsAlias({ name: this.featuresIndex }))) {
-        await this.client.indices.create({
-          index: timestampedIndexName(this.featuresIndex),
-          settings: articleIndexSettings(),
-          mappings: featureMappings(),
-          aliases: { [this.featuresIndex]: { is_write_index: true } },
-        });
-      }
+      await this.createAliasedIndexIfMissing(this.featuresIndex, featureMappings());
       this.featuresReady = true;
     })().finally(() => (this.ensuringFeatures = undefined));
     return this.ensuringFeatures;
+  }
+
+  /** A first timestamped index with `mappings` behind `alias`, unless the alias exists. */
+  private async createAliasedIndexIfMissing(alias: string, mappings: estypes.MappingTypeMapping): Promise<void> {
+    if (await this.client.indices.existsAlias({ name: alias })) return;
+    await this.client.indices.create({
+      index: timestampedIndexName(alias),
+      settings: articleIndexSettings(),
+      mappings,
+      aliases: { [alias]: { is_write_index: true } },
+    });
   }
 
   async searchFeatureDocuments(search: FeatureDocumentSearch): Promise<FeatureDocumentSearchResult> {
