@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { ApiProcess, startApi, stopAll, ThrowawayRedis } from '../helpers/child-processes';
+import { ApiProcess, startApi, ThrowawayRedis } from '../helpers/child-processes';
 import { logLines, requestLines } from '../helpers/logs';
-import { backgroundEnv, ConduitClient, SmtpCapture, startBackground, startWorker, TestDatabase, unique, waitFor, WorkerProcess } from '../helpers/worker';
+import { BackgroundStack, ConduitClient, SmtpCapture, startBackgroundStack, TestDatabase, unique, waitFor, WorkerProcess } from '../helpers/worker';
 
 /**
  * The logs of real processes (stdout of dist/src/main.js and dist/src/worker.js): JSON lines, one
@@ -16,6 +16,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('Structured logs with request ids', () => {
   const database = new TestDatabase();
+  let stack: BackgroundStack;
   let redis: ThrowawayRedis;
   let smtp: SmtpCapture;
   let api: ApiProcess;
@@ -23,18 +24,13 @@ describe('Structured logs with request ids', () => {
   let client: ConduitClient;
 
   beforeAll(async () => {
-    await database.truncateAll();
-    ({ redis, smtp } = await startBackground());
-    const env = backgroundEnv(redis, smtp);
-    api = await startApi({ ...env, LOG_LEVEL: 'info' });
-    worker = await startWorker({ ...env, LOG_LEVEL: 'debug' });
-    client = new ConduitClient(api.url);
+    stack = await startBackgroundStack(database, { apiEnv: { LOG_LEVEL: 'info' }, workerEnv: { LOG_LEVEL: 'debug' } });
+    ({ redis, smtp, api, client } = stack);
+    worker = stack.worker!;
   });
 
   afterAll(async () => {
-    await stopAll();
-    await smtp.close();
-    await database.close();
+    await stack?.close();
   });
 
   /** Waits for the line of the request with this id and returns it. */

@@ -1,15 +1,12 @@
 import type { Queue } from 'bullmq';
-import { ApiProcess, startApi, stopAll, ThrowawayRedis } from '../helpers/child-processes';
 import {
   Account,
   ArticleView,
-  backgroundEnv,
+  BackgroundStack,
   ConduitClient,
-  inspectQueue,
   sleep,
   SmtpCapture,
-  startBackground,
-  startWorker,
+  startBackgroundStack,
   TestDatabase,
   unique,
   waitFor,
@@ -29,9 +26,8 @@ jest.setTimeout(60_000);
 
 describe('Scheduled publishing (publishAt)', () => {
   const database = new TestDatabase();
-  let redis: ThrowawayRedis;
+  let stack: BackgroundStack;
   let smtp: SmtpCapture;
-  let api: ApiProcess;
   let client: ConduitClient;
   let queues: Queue[];
   let alice: Account;
@@ -39,21 +35,14 @@ describe('Scheduled publishing (publishAt)', () => {
   let carol: Account;
 
   beforeAll(async () => {
-    await database.truncateAll();
-    ({ redis, smtp } = await startBackground());
-    const env = backgroundEnv(redis, smtp);
-    [api] = await Promise.all([startApi(env), startWorker(env)]);
-    client = new ConduitClient(api.url);
-    queues = [inspectQueue(redis, 'mail'), inspectQueue(redis, 'scheduled')];
+    stack = await startBackgroundStack(database, { queues: ['mail', 'scheduled'] });
+    ({ smtp, client, queues } = stack);
     [alice, bob, carol] = await Promise.all([client.register('alice'), client.register('bob'), client.register('carol')]);
     await client.follow(bob, alice);
   });
 
   afterAll(async () => {
-    await Promise.all((queues ?? []).map((queue) => queue.close()));
-    await stopAll();
-    await smtp?.close();
-    await database.close();
+    await stack?.close();
   });
 
   const inSeconds = (seconds: number): Date => new Date(Date.now() + seconds * 1000);

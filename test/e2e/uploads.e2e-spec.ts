@@ -6,14 +6,12 @@ import { crc32 } from 'node:zlib';
 import type { Queue } from 'bullmq';
 import sharp from 'sharp';
 import request from 'supertest';
-import { ApiProcess, startApi, stopAll, ThrowawayRedis } from '../helpers/child-processes';
+import { ApiProcess } from '../helpers/child-processes';
 import {
   Account,
-  backgroundEnv,
+  BackgroundStack,
   ConduitClient,
-  inspectQueue,
-  SmtpCapture,
-  startBackground,
+  startBackgroundStack,
   startWorker,
   TestDatabase,
   waitFor,
@@ -59,9 +57,8 @@ async function pngDeclaring(width: number, height: number): Promise<Buffer> {
 
 describe('Image uploads: processing in the worker, hostile files, avatars and covers', () => {
   const database = new TestDatabase();
+  let stack: BackgroundStack;
   const storageDir = mkdtempSync(path.join(tmpdir(), 'conduit-uploads-'));
-  let redis: ThrowawayRedis;
-  let smtp: SmtpCapture;
   let env: Record<string, string>;
   let api: ApiProcess;
   let worker: WorkerProcess;
@@ -112,29 +109,26 @@ describe('Image uploads: processing in the worker, hostile files, avatars and co
   }
 
   beforeAll(async () => {
-    await database.truncateAll();
-    ({ redis, smtp } = await startBackground());
-    env = backgroundEnv(redis, smtp, {
-      STORAGE_DRIVER: 'local',
-      STORAGE_LOCAL_DIR: storageDir,
-      MEDIA_PUBLIC_URL: '/media',
-      UPLOAD_MAX_BYTES: String(MAX_BYTES),
-      UPLOADS_PER_HOUR: '5',
-      UPLOAD_QUOTA_BYTES: String(5 * 1024 * 1024),
-      // Unused uploads are collected as soon as the garbage collector runs (the test starts it).
-      UPLOAD_UNUSED_TTL_HOURS: '0',
+    stack = await startBackgroundStack(database, {
+      queues: ['media', 'scheduled'],
+      env: {
+        STORAGE_DRIVER: 'local',
+        STORAGE_LOCAL_DIR: storageDir,
+        MEDIA_PUBLIC_URL: '/media',
+        UPLOAD_MAX_BYTES: String(MAX_BYTES),
+        UPLOADS_PER_HOUR: '5',
+        UPLOAD_QUOTA_BYTES: String(5 * 1024 * 1024),
+        // Unused uploads are collected as soon as the garbage collector runs (the test starts it).
+        UPLOAD_UNUSED_TTL_HOURS: '0',
+      },
     });
-    [api, worker] = await Promise.all([startApi(env), startWorker(env)]);
-    client = new ConduitClient(api.url);
-    mediaQueue = inspectQueue(redis, 'media');
-    scheduledQueue = inspectQueue(redis, 'scheduled');
+    ({ env, api, client } = stack);
+    worker = stack.worker!;
+    [mediaQueue, scheduledQueue] = stack.queues;
   });
 
   afterAll(async () => {
-    await Promise.all([mediaQueue?.close(), scheduledQueue?.close()]);
-    await stopAll();
-    await smtp?.close();
-    await database.close();
+    await stack?.close();
     rmSync(storageDir, { recursive: true, force: true });
   });
 

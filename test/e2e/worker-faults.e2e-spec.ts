@@ -1,15 +1,14 @@
 import type { Queue } from 'bullmq';
-import { ApiProcess, startApi, stopAll, ThrowawayRedis } from '../helpers/child-processes';
+import { ThrowawayRedis } from '../helpers/child-processes';
 import {
   Account,
-  backgroundEnv,
+  BackgroundStack,
   ConduitClient,
   flushRedis,
-  inspectQueue,
   OutboxRow,
   sleep,
   SmtpCapture,
-  startBackground,
+  startBackgroundStack,
   startWorker,
   TestDatabase,
   waitFor,
@@ -32,30 +31,24 @@ jest.setTimeout(90_000);
 
 describe('Worker faults: SIGKILL, a flushed Redis, a mail server that refuses', () => {
   const database = new TestDatabase();
+  let stack: BackgroundStack;
   let redis: ThrowawayRedis;
   let smtp: SmtpCapture;
   let env: Record<string, string>;
-  let api: ApiProcess;
   let worker: WorkerProcess;
   let client: ConduitClient;
   let mailQueue: Queue;
   let scheduledQueue: Queue;
 
   beforeAll(async () => {
-    await database.truncateAll();
-    ({ redis, smtp } = await startBackground());
-    env = backgroundEnv(redis, smtp);
-    [api, worker] = await Promise.all([startApi(env), startWorker(env)]);
-    client = new ConduitClient(api.url);
-    mailQueue = inspectQueue(redis, 'mail');
-    scheduledQueue = inspectQueue(redis, 'scheduled');
+    stack = await startBackgroundStack(database, { queues: ['mail', 'scheduled'] });
+    ({ redis, smtp, env, client } = stack);
+    worker = stack.worker!;
+    [mailQueue, scheduledQueue] = stack.queues;
   });
 
   afterAll(async () => {
-    await Promise.all([mailQueue?.close(), scheduledQueue?.close()]);
-    await stopAll();
-    await smtp?.close();
-    await database.close();
+    await stack?.close();
   });
 
   beforeEach(() => smtp.setBehaviour({ kind: 'accept' }));

@@ -1,16 +1,13 @@
 import type { Queue } from 'bullmq';
-import { ApiProcess, startApi, stopAll, ThrowawayRedis } from '../helpers/child-processes';
 import {
   Account,
   ArticleView,
-  backgroundEnv,
+  BackgroundStack,
   ConduitClient,
-  inspectQueue,
   ReceivedMail,
   sleep,
   SmtpCapture,
-  startBackground,
-  startWorker,
+  startBackgroundStack,
   TestDatabase,
   unique,
   waitForQuiet,
@@ -31,9 +28,8 @@ const APP_URL = 'http://conduit.test';
 
 describe('Notification mails through the worker and a real SMTP server', () => {
   const database = new TestDatabase();
-  let redis: ThrowawayRedis;
+  let stack: BackgroundStack;
   let smtp: SmtpCapture;
-  let api: ApiProcess;
   let worker: WorkerProcess;
   let client: ConduitClient;
   let queues: Queue[];
@@ -41,13 +37,9 @@ describe('Notification mails through the worker and a real SMTP server', () => {
   const digest = {} as { reader: Account; notSubscribed: Account; author: Account; yesterday: ArticleView; today: ArticleView };
 
   beforeAll(async () => {
-    await database.truncateAll();
-    ({ redis, smtp } = await startBackground());
     // The digest's schedule fires every second, so that the day's digest goes out at once.
-    const env = backgroundEnv(redis, smtp, { DIGEST_CRON: '* * * * * *' });
-    api = await startApi(env);
-    client = new ConduitClient(api.url);
-    queues = [inspectQueue(redis, 'mail'), inspectQueue(redis, 'scheduled')];
+    stack = await startBackgroundStack(database, { env: { DIGEST_CRON: '* * * * * *' }, worker: false, queues: ['mail', 'scheduled'] });
+    ({ smtp, client, queues } = stack);
 
     const [reader, notSubscribed, author] = [await client.register('reader'), await client.register('plain'), await client.register('author')];
     await client.updateUser(reader, { digestEmails: true });
@@ -59,14 +51,11 @@ describe('Notification mails through the worker and a real SMTP server', () => {
     await database.pool.query(`UPDATE articles SET published_at = now() - interval '1 day', created_at = now() - interval '1 day' WHERE slug = $1`, [yesterday.slug]);
     Object.assign(digest, { reader, notSubscribed, author, yesterday, today });
 
-    worker = await startWorker(env);
+    worker = await stack.startWorker();
   });
 
   afterAll(async () => {
-    await Promise.all((queues ?? []).map((queue) => queue.close()));
-    await stopAll();
-    await smtp?.close();
-    await database.close();
+    await stack?.close();
   });
 
   function expectWellFormed(mail: ReceivedMail, recipient: Account): void {

@@ -7,7 +7,7 @@ import { AddressObject, simpleParser } from 'mailparser';
 import pg from 'pg';
 import { SMTPServer, SMTPServerSession } from 'smtp-server';
 import request from 'supertest';
-import { adoptChild, ensureBuilt, startThrowawayRedis, ThrowawayRedis } from './child-processes';
+import { adoptChild, ApiProcess, ensureBuilt, startApi, startThrowawayRedis, stopAll, ThrowawayRedis } from './child-processes';
 
 /**
  * Helpers for the suites that run the background side for real: the worker as a process of its
@@ -381,10 +381,71 @@ export function flushRedis(redis: ThrowawayRedis): void {
   if (flush.status !== 0 || !flush.stdout.includes('OK')) throw new Error(`FLUSHALL failed: ${flush.stdout} ${flush.stderr}`);
 }
 
-/** One Redis and one SMTP server for a suite; `close()` stops both. */
-export async function startBackground(): Promise<{ redis: ThrowawayRedis; smtp: SmtpCapture }> {
+export interface BackgroundStack {
+  redis: ThrowawayRedis;
+  smtp: SmtpCapture;
+  /** The environment of the api and worker processes (before `apiEnv` / `workerEnv`). */
+  env: Record<string, string>;
+  api: ApiProcess;
+  /** Undefined until `startWorker()` when the stack was started with `worker: false`. */
+  worker: WorkerProcess | undefined;
+  client: ConduitClient;
+  /** The queues asked for, in that order, as the worker sees them. */
+  queues: Queue[];
+  /** Starts a worker with the stack's environment and makes it `stack.worker`. */
+  startWorker(): Promise<WorkerProcess>;
+  /** Closes the queues, stops every process and the SMTP server, and closes the database pool. */
+  close(): Promise<void>;
+}
+
+/**
+ * What a suite of the background side runs against: the suite's database emptied (no event left
+ * by an earlier suite reaches this worker), a Redis and an SMTP server of its own, an api process
+ * and a worker process from dist/ (the worker later, with `worker: false`, for a suite that
+ * prepares data first), and `queues` to inspect.
+ */
+export async function startBackgroundStack(
+  database: TestDatabase,
+  options: {
+    env?: Record<string, string>;
+    apiEnv?: Record<string, string>;
+    workerEnv?: Record<string, string>;
+    worker?: boolean;
+    queues?: Array<Parameters<typeof inspectQueue>[1]>;
+  } = {},
+): Promise<BackgroundStack> {
+  await database.truncateAll();
   const [redis, smtp] = await Promise.all([startThrowawayRedis(), startSmtpCapture()]);
-  return { redis, smtp };
+  const env = backgroundEnv(redis, smtp, options.env);
+  const workerEnv = { ...env, ...options.workerEnv };
+  let api: ApiProcess;
+  let worker: WorkerProcess | undefined;
+  try {
+    [api, worker] = await Promise.all([startApi({ ...env, ...options.apiEnv }), options.worker === false ? undefined : startWorker(workerEnv)]);
+  } catch (error) {
+    // The suite's afterAll has no stack to close: leave no process or server behind.
+    await stopAll();
+    await smtp.close();
+    throw error;
+  }
+  const queues = (options.queues ?? []).map((name) => inspectQueue(redis, name));
+  const stack: BackgroundStack = {
+    redis,
+    smtp,
+    env,
+    api,
+    worker,
+    client: new ConduitClient(api.url),
+    queues,
+    startWorker: async () => (stack.worker = await startWorker(workerEnv)),
+    close: async () => {
+      await Promise.all(queues.map((queue) => queue.close()));
+      await stopAll();
+      await smtp.close();
+      await database.close();
+    },
+  };
+  return stack;
 }
 
 // ---------------------------------------------------------------------------------------------
