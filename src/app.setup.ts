@@ -8,6 +8,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Environment } from '@/config/environment';
 import { AllExceptionsFilter } from '@/common/errors/all-exceptions.filter';
 import { errorBody } from '@/common/errors/error-body';
+import { bodyShapeMiddleware, verifyBodyShape } from '@/common/validation/body-shape';
 import { createValidationPipe } from '@/common/validation/validation.pipe';
 import { requestIdMiddleware } from '@/infra/logging/request-context';
 import { mountMetrics } from '@/infra/metrics/http-metrics';
@@ -61,7 +62,14 @@ export function configureApp(app: NestExpressApplication): void {
   app.use((request: Request, response: Response, next: NextFunction) =>
     (request.path.startsWith(`/${API_PREFIX}/`) || request.path.startsWith(`${MEDIA_PATH}/`) ? apiHeaders : pageHeaders)(request, response, next),
   );
-  app.useBodyParser('json', { limit: config.get('BODY_LIMIT', { infer: true }) });
+  // Bodies are bounded in structure as well as size, before parsing and validation (see body-shape.ts).
+  const bodyShape = {
+    maxKeys: config.get('BODY_MAX_KEYS', { infer: true }),
+    maxDepth: config.get('BODY_MAX_DEPTH', { infer: true }),
+    maxArrayLength: config.get('BODY_MAX_ARRAY_LENGTH', { infer: true }),
+  };
+  app.useBodyParser('json', { limit: config.get('BODY_LIMIT', { infer: true }), verify: verifyBodyShape(bodyShape) });
+  app.use(bodyShapeMiddleware(bodyShape));
   // No slug or username can hold a NUL character (PostgreSQL text cannot), so such a path names
   // nothing; answering here keeps it from reaching the database as an error.
   app.use((request: Request, response: Response, next: NextFunction) => {

@@ -67,6 +67,25 @@ export class Environment {
   @Matches(/^\d+(b|kb|mb)?$/i, { message: '$property must be a size such as 1mb or 500kb' })
   BODY_LIMIT = '1mb';
 
+  /** Object members and array elements one JSON body may hold in all; more get 413 before validation. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  BODY_MAX_KEYS = 1_000;
+
+  /** Objects and arrays one JSON body may nest; deeper gets 422 before validation. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(3)
+  @Max(100)
+  BODY_MAX_DEPTH = 10;
+
+  /** Elements of any one array of a JSON body; more get 413 before validation. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  BODY_MAX_ARRAY_LENGTH = 100;
+
   /** Unset: `info`, or `warn` under NODE_ENV=test so that test runs stay quiet. */
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';

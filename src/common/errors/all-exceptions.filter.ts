@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { Prisma } from '@/generated/prisma/client';
-import { isDatabaseUnavailable, uniqueViolationFields } from '@/infra/prisma/prisma-errors';
+import { isDatabaseUnavailable, isStatementTimeout, uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import { DomainError } from './domain-error';
 import { ErrorBody, errorBody } from './error-body';
 
@@ -37,6 +37,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     // A lost or refused database connection is transient (a restart, a failover): 503 with
     // Retry-After, whatever layer reported it; the pool reconnects once PostgreSQL is back.
     if (isDatabaseUnavailable(exception)) return unavailable();
+    // A statement cancelled by its timeout: the database is busy or the work too costly right now.
+    if (isStatementTimeout(exception)) {
+      this.logger.warn(`Statement timeout on ${request.method} ${request.path}`);
+      return { ...unavailable(), body: errorBody('database', 'took too long to answer, try again shortly') };
+    }
     const prismaError = this.fromPrisma(exception);
     if (prismaError) return prismaError;
     if (isBodyParserError(exception)) return fromBodyParser(exception);
@@ -106,6 +111,7 @@ function conflictKey(fields: string[]): string {
 
 interface BodyParserError {
   type: string;
+  message?: string;
   status?: number;
   statusCode?: number;
 }
@@ -119,6 +125,8 @@ function fromBodyParser(error: BodyParserError): Translated {
   switch (error.type) {
     case 'entity.too.large':
       return { status: HttpStatus.PAYLOAD_TOO_LARGE, body: errorBody('body', 'is too large') };
+    case 'entity.too.complex':
+      return { status: error.status === 422 ? HttpStatus.UNPROCESSABLE_ENTITY : HttpStatus.PAYLOAD_TOO_LARGE, body: errorBody('body', error.message ?? 'is too complex') };
     case 'entity.parse.failed':
       return { status: HttpStatus.UNPROCESSABLE_ENTITY, body: errorBody('body', 'is not valid JSON') };
     case 'encoding.unsupported':

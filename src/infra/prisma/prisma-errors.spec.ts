@@ -1,5 +1,5 @@
 import { Prisma } from '@/generated/prisma/client';
-import { isDatabaseUnavailable, uniqueViolationFields } from './prisma-errors';
+import { isDatabaseUnavailable, isStatementTimeout, uniqueViolationFields } from './prisma-errors';
 
 function p2002(meta: Record<string, unknown>): Prisma.PrismaClientKnownRequestError {
   return new Prisma.PrismaClientKnownRequestError('Unique constraint failed', { code: 'P2002', clientVersion: 'test', meta });
@@ -76,6 +76,14 @@ describe('isDatabaseUnavailable', () => {
     ['a string', 'ECONNREFUSED'],
   ])('is false for %s', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+
+  it('recognises a statement timeout, through the adapter and as a cause, and nothing else', () => {
+    const timeout = known('P2010', { kind: 'postgres', code: '57014', severity: 'ERROR', message: 'canceling statement due to statement timeout' });
+    expect(isStatementTimeout(timeout)).toBe(true);
+    expect(isStatementTimeout(raw('query failed', { cause: raw('canceling statement', { code: '57014' }) }))).toBe(true);
+    expect(isStatementTimeout(known('P2010', { kind: 'postgres', code: '42601', severity: 'ERROR', message: 'syntax error' }))).toBe(false);
+    expect(isStatementTimeout(undefined)).toBe(false);
   });
 
   it('does not loop on a cause that refers back to itself', () => {

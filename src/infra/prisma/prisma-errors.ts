@@ -98,3 +98,15 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (typeof candidate.message === 'string' && PG_CONNECTION_MESSAGES.some((pattern) => pattern.test(candidate.message as string))) return true;
   return isDatabaseUnavailable(candidate.meta?.driverAdapterError, depth + 1) || isDatabaseUnavailable(candidate.cause, depth + 1);
 }
+
+/**
+ * Whether PostgreSQL cancelled a statement that ran past its statement timeout (SQLSTATE 57014),
+ * as Prisma, the pg driver adapter or node-postgres report it. Not a bug but an overloaded or too
+ * costly moment: the API answers 503, not 500.
+ */
+export function isStatementTimeout(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 5) return false;
+  const candidate = error as { code?: unknown; originalCode?: unknown; meta?: { driverAdapterError?: unknown }; cause?: unknown };
+  if (candidate.code === '57014' || candidate.originalCode === '57014') return true;
+  return isStatementTimeout(candidate.meta?.driverAdapterError, depth + 1) || isStatementTimeout(candidate.cause, depth + 1);
+}
