@@ -4,7 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { createCache } from 'cache-manager';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import type { Environment } from '@/config/environment';
-import { databaseNamespace } from '@/infra/cache/cache.module';
+import { databaseNamespace } from '@/infra/cache/cache-namespace';
 import { CacheStore, EPOCH_TAG } from '@/infra/cache/cache-store.service';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { CliRedis } from './cli-redis';

@@ -1,9 +1,10 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Cache } from 'cache-manager';
 import { randomUUID } from 'node:crypto';
 import type { Environment } from '@/config/environment';
+import { RedisCacheBudget } from './cache-budget';
 
 /** A cache call that has not answered by then is treated as a miss: Redis must never slow the API. */
 const CALL_TIMEOUT_MS = 250;
@@ -42,7 +43,9 @@ export class CacheStore {
   private readonly tagTtlMs: number;
   readonly enabled: boolean;
   /** Response cache lookups since start, by outcome (reported as metrics). */
-  readonly stats = { hits: 0, misses: 0, unavailable: 0 };
+  readonly stats = { hits: 0, misses: 0, unavailable: 0, tooLarge: 0 };
+  /** Entries larger than this (serialised) are not cached: each would take a large part of the budget. */
+  readonly entryMaxBytes: number;
   private failingSince?: number;
   private failuresInARow = 0;
   /** Reads that cache-manager answered with misses because Redis failed (it only tells by an event). */
@@ -52,8 +55,11 @@ export class CacheStore {
   constructor(
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
     config: ConfigService<Environment, true>,
+    /** Absent in the command line's one-off use (cache:flush), which never writes entries. */
+    @Optional() private readonly budget?: RedisCacheBudget,
   ) {
     this.enabled = config.get('CACHE_ENABLED', { infer: true });
+    this.entryMaxBytes = config.get('CACHE_ENTRY_MAX_BYTES', { infer: true });
     this.ttlMs = config.get('CACHE_TTL_SECONDS', { infer: true }) * 1000;
     // Tags outlive every entry, so that an expired tag can never make an old entry look current.
     this.tagTtlMs = 2 * this.ttlMs + 60_000;
@@ -80,8 +86,28 @@ export class CacheStore {
     return { versions, entries: values.slice(allTags.length) as Array<CachedEntry<unknown> | undefined> };
   }
 
-  async write<T>(key: string, entry: CachedEntry<T>): Promise<void> {
-    await this.call(() => this.cache.set(entryKey(key), entry, this.ttlMs));
+  /**
+   * The bytes `entry` takes in Redis under `key` (as cache-manager serialises it, plus the key), or
+   * undefined when it is larger than CACHE_ENTRY_MAX_BYTES and must not be cached.
+   */
+  measure(key: string, entry: CachedEntry<unknown>): number | undefined {
+    const bytes = Buffer.byteLength(JSON.stringify(entry)) + 3 * Buffer.byteLength(entryKey(key));
+    if (bytes <= this.entryMaxBytes) return bytes;
+    this.stats.tooLarge += 1;
+    return undefined;
+  }
+
+  /**
+   * Stores `entry` of `bytes` (see `measure`) and books it against the Redis budget, deleting the
+   * oldest entries when the budget is exceeded.
+   */
+  async write<T>(key: string, entry: CachedEntry<T>, bytes: number): Promise<void> {
+    const stored = entryKey(key);
+    await this.call(async () => {
+      await this.cache.set(stored, entry, this.ttlMs);
+      const evicted = (await this.budget?.admit(stored, bytes, this.ttlMs)) ?? [];
+      if (evicted.length > 0) await this.cache.mdel(evicted);
+    });
   }
 
   /** Retires every entry that depends on any of `tags`. */

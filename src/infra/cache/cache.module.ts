@@ -4,6 +4,8 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '@/config/environment';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { RedisCacheBudget } from './cache-budget';
+import { databaseNamespace } from './cache-namespace';
 import { CacheInvalidator } from './cache-invalidator.service';
 import { CacheStore } from './cache-store.service';
 import { LocalEntries } from './local-entries';
@@ -35,22 +37,12 @@ import { ResponseCacheInterceptor } from './response-cache.interceptor';
       }),
     }),
   ],
-  providers: [CacheStore, CacheInvalidator, ResponseCacheInterceptor, {
+  providers: [CacheStore, CacheInvalidator, ResponseCacheInterceptor, RedisCacheBudget, {
       provide: LocalEntries,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => new LocalEntries(config.get('CACHE_TTL_SECONDS', { infer: true }) * 1000),
+      useFactory: (config: ConfigService<Environment, true>) =>
+        new LocalEntries(config.get('CACHE_TTL_SECONDS', { infer: true }) * 1000, config.get('CACHE_LOCAL_MAX_BYTES', { infer: true })),
     }],
   exports: [CacheInvalidator, CacheStore, ResponseCacheInterceptor, LocalEntries],
 })
 export class CacheModule {}
-
-/**
- * Cache keys are scoped to the database they describe: its name and object id, which change when
- * the database is dropped and created again. Several databases can share one Redis, and a
- * recreated database never meets answers cached from its predecessor.
- */
-export async function databaseNamespace(prisma: Pick<PrismaService, '$queryRaw'>): Promise<string> {
-  const [row] = await prisma.$queryRaw<Array<{ name: string; oid: number }>>`
-    SELECT current_database() AS name, oid::int AS oid FROM pg_database WHERE datname = current_database()`;
-  return `conduit:${row.name}:${row.oid}`;
-}

@@ -7,6 +7,7 @@ import type { Viewer } from '@/common/auth/viewer';
 import { DomainError } from '@/common/errors/domain-error';
 import { CACHE_POLICY, CachePolicy, ViewerOverlay } from './cache-policy';
 import { CachedEntry, CacheStore, EPOCH_TAG } from './cache-store.service';
+import { canonicalUrl, queryParametersOf } from './cache-key';
 import { LocalEntries } from './local-entries';
 
 /**
@@ -18,6 +19,9 @@ import { LocalEntries } from './local-entries';
  */
 @Injectable()
 export class ResponseCacheInterceptor implements NestInterceptor {
+  /** Per handler, the query parameters it reads (see queryParametersOf), found once. */
+  private readonly parameters = new WeakMap<object, string[]>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly store: CacheStore,
@@ -38,11 +42,21 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     if (!this.store.enabled || request.method !== 'GET') return next.handle();
 
     const viewer = request.viewer;
-    const url = canonicalUrl(request.originalUrl);
+    const url = canonicalUrl(request.originalUrl, this.parametersOf(context));
     const tags = policy.tags(request);
     if (policy.perViewer) return viewer ? this.serveOwn(`${policy.name}:${viewer.id}:${url}`, tags, next) : next.handle();
     const overlay = viewer && policy.overlay ? this.moduleRef.get<ViewerOverlay>(policy.overlay, { strict: false }) : undefined;
     return this.serveShared(`${policy.name}:${url}`, tags, request, next, overlay && viewer && { overlay, viewer });
+  }
+
+  private parametersOf(context: ExecutionContext): string[] {
+    const handler = context.getHandler();
+    let parameters = this.parameters.get(handler);
+    if (!parameters) {
+      parameters = queryParametersOf(context.getClass().prototype as object, handler.name);
+      this.parameters.set(handler, parameters);
+    }
+    return parameters;
   }
 
   /** An entry of one viewer's own, built for them: the feed. */
@@ -56,7 +70,9 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     }
     this.store.stats.misses += 1;
     const body: unknown = await lastValueFrom(next.handle() as Observable<unknown>);
-    await this.store.write(key, { value: body, versions: found.versions });
+    const fresh = { value: body, versions: found.versions };
+    const bytes = this.store.measure(key, fresh);
+    if (bytes !== undefined) await this.store.write(key, fresh, bytes);
     return of(body);
   }
 
@@ -85,7 +101,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     if (entry && sameVersions(entry.versions, sharedVersions)) {
       body = entry.value;
       this.store.stats.hits += 1;
-      if (!localEntry) this.local.set(key, entry, tags);
+      if (!localEntry) this.local.set(key, entry, tags, this.store.measure(key, entry) ?? Number.POSITIVE_INFINITY);
     } else {
       this.store.stats.misses += 1;
       const anonymous = await this.buildForAnonymous(request, next);
@@ -93,8 +109,11 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       if (anonymous === HIDDEN_FROM_ANONYMOUS) return next.handle();
       body = anonymous;
       const fresh: CachedEntry<unknown> = { value: body, versions: sharedVersions };
-      this.local.set(key, fresh, tags);
-      await this.store.write(key, fresh);
+      const bytes = this.store.measure(key, fresh);
+      if (bytes !== undefined) {
+        this.local.set(key, fresh, tags, bytes);
+        await this.store.write(key, fresh, bytes);
+      }
     }
     if (!personal || !flagsKey) return of(body);
 
@@ -104,7 +123,9 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       flags = cachedFlags.value;
     } else {
       flags = await personal.overlay.flags(body, personal.viewer);
-      await this.store.write(flagsKey, { value: flags, versions: found.versions });
+      const fresh = { value: flags, versions: found.versions };
+      const bytes = this.store.measure(flagsKey, fresh);
+      if (bytes !== undefined) await this.store.write(flagsKey, fresh, bytes);
     }
     return of(personal.overlay.apply(body, flags));
   }
@@ -131,12 +152,6 @@ export class ResponseCacheInterceptor implements NestInterceptor {
 
 const HIDDEN_FROM_ANONYMOUS = Symbol('hidden from anonymous viewers');
 
-/** The same query in any parameter order is the same entry. */
-function canonicalUrl(url: string): string {
-  const parsed = new URL(url, 'http://localhost');
-  parsed.searchParams.sort();
-  return `${parsed.pathname}?${parsed.searchParams.toString()}`;
-}
 
 function only(versions: Record<string, string | null>, tags: string[]): Record<string, string | null> {
   return Object.fromEntries(tags.map((tag) => [tag, versions[tag] ?? null]));

@@ -1,0 +1,93 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import Redis from 'ioredis';
+import type { Environment } from '@/config/environment';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import { databaseNamespace } from './cache-namespace';
+
+/**
+ * Books an entry written to Redis against the byte budget and answers the entries to delete to
+ * stay within it: those that expire soonest (all entries live equally long, so the oldest
+ * written). Entries whose TTL already removed them are forgotten on the way.
+ * KEYS: index (sorted set of entry keys by expiry), sizes (hash), total (bytes booked).
+ * ARGV: entry key, its bytes, its expiry (ms), now (ms), budget (bytes), ttl of the bookkeeping (ms).
+ */
+const ADMIT_SCRIPT = `
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then redis.call('DECRBY', KEYS[3], old) end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+local total = redis.call('INCRBY', KEYS[3], ARGV[2])
+local function forget(key)
+  total = redis.call('DECRBY', KEYS[3], redis.call('HGET', KEYS[2], key) or 0)
+  redis.call('HDEL', KEYS[2], key)
+  redis.call('ZREM', KEYS[1], key)
+end
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[4], 'LIMIT', 0, 500)) do forget(key) end
+local evicted = {}
+while total > tonumber(ARGV[5]) do
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0)
+  if #oldest == 0 then break end
+  forget(oldest[1])
+  table.insert(evicted, oldest[1])
+end
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[6]) end
+return evicted
+`;
+
+/**
+ * The response cache's byte budget in Redis (CACHE_REDIS_MAX_BYTES), shared by every replica:
+ * Redis also holds the queues and the rate limits (with `noeviction`, as BullMQ requires), so a
+ * flood of distinct URLs must not be able to fill it. Sizes are the serialised entries plus their
+ * keys; the bookkeeping is a sorted set and a hash beside the entries.
+ */
+@Injectable()
+export class RedisCacheBudget implements OnModuleInit, OnModuleDestroy {
+  private readonly redis?: Redis;
+  private readonly budgetBytes: number;
+  private keys: [string, string, string] = ['', '', ''];
+
+  constructor(
+    @Inject(ConfigService) config: ConfigService<Environment, true>,
+    private readonly prisma: PrismaService,
+  ) {
+    this.budgetBytes = config.get('CACHE_REDIS_MAX_BYTES', { infer: true });
+    if (!config.get('CACHE_ENABLED', { infer: true })) return;
+    this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
+      connectTimeout: 2_000,
+      commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    });
+    this.redis.defineCommand('conduitCacheAdmit', { numberOfKeys: 3, lua: ADMIT_SCRIPT });
+    // Failures surface as rejected calls, which CacheStore counts; the event needs a listener all the same.
+    this.redis.on('error', () => undefined);
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.redis) return;
+    const namespace = await databaseNamespace(this.prisma);
+    // Beside the entries, under the same prefix, so that cache:flush removes the bookkeeping with them.
+    this.keys = [`${namespace}::budget:index`, `${namespace}::budget:sizes`, `${namespace}::budget:total`];
+  }
+
+  /** Books `bytes` for `key`, living `ttlMs`; answers the keys to delete to stay within the budget. */
+  async admit(key: string, bytes: number, ttlMs: number): Promise<string[]> {
+    if (!this.redis) return [];
+    const now = Date.now();
+    return (this.redis as unknown as { conduitCacheAdmit(...args: Array<string | number>): Promise<string[]> }).conduitCacheAdmit(
+      ...this.keys,
+      key,
+      bytes,
+      now + ttlMs,
+      now,
+      this.budgetBytes,
+      2 * ttlMs + 60_000,
+    );
+  }
+
+  onModuleDestroy(): void {
+    this.redis?.disconnect();
+  }
+}
