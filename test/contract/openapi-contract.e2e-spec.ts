@@ -23,6 +23,8 @@ const EXTRA_STATUSES: Record<string, Record<string, string>> = {
   'PUT /user': { '409': 'a new email or username can be taken (the spec answers 409 for that on registration)' },
   'GET /articles/{slug}': { '401': 'auth is optional, but a token that is present and invalid is refused, as on every optional-auth route' },
   'PUT /articles/{slug}': { '409': 'a new title gives a new slug, which can be taken (as on creation)' },
+  'POST /articles': { '429': 'per-user write limits (ARTICLES_PER_HOUR, NEW_TAGS_PER_HOUR) that an honest author never meets' },
+  'POST /articles/{slug}/comments': { '429': 'a per-user write limit (COMMENTS_PER_HOUR) that an honest commenter never meets' },
 };
 
 const ourPath = (specPath: string): string => `/${API_PREFIX}${specPath}`;

@@ -22,6 +22,21 @@ export interface Page {
   offset: number;
 }
 
-export function toPage(query: PageQueryDto): Page {
-  return { limit: Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT), offset: query.offset ?? 0 };
+/**
+ * An article's comments, newest first, a page at a time: the spec returns them all, which for a
+ * busy article is an unbounded answer. By default a page is as large as pages get, so that a
+ * client unaware of paging sees the latest MAX_LIMIT comments.
+ */
+export class CommentPageQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: MAX_LIMIT, description: `The number of comments to return, newest first (at most ${MAX_LIMIT}; larger values are capped).` })
+  @OptionalQueryInteger(1, MAX_OFFSET)
+  limit?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'The number of comments to skip, newest first.' })
+  @OptionalQueryInteger(0, MAX_OFFSET)
+  offset?: number;
+}
+
+export function toPage(query: PageQueryDto, defaultLimit = DEFAULT_LIMIT): Page {
+  return { limit: Math.min(query.limit ?? defaultLimit, MAX_LIMIT), offset: query.offset ?? 0 };
 }

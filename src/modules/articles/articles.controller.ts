@@ -40,11 +40,11 @@ export class ArticlesController {
     return this.articles.list(query, toPage(query), viewer);
   }
 
-  /** Create an article. Auth is required */
+  /** Create an article (at most ARTICLES_PER_HOUR per user, and NEW_TAGS_PER_HOUR tags that did not exist yet; then 429 with Retry-After). Auth is required */
   @Post()
   @Auth()
   @ApiOperation({ operationId: 'CreateArticle', summary: 'Create an article' })
-  @ApiErrorResponses(409, 422)
+  @ApiErrorResponses(409, 422, 429)
   create(@CurrentUser() viewer: Viewer, @Body() body: NewArticleRequestDto): Promise<SingleArticleResponseDto> {
     return this.articles.create(viewer, body.article);
   }

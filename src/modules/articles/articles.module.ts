@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { WriteLimitsModule } from '@/infra/rate-limit/rate-limit.module';
 import { NotificationsModule } from '@/modules/notifications/notifications.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
 import { TagsModule } from '@/modules/tags/tags.module';
@@ -9,7 +10,7 @@ import { ArticlesRepository } from './articles.repository';
 import { ArticlesService } from './articles.service';
 
 @Module({
-  imports: [ProfilesModule, TagsModule, NotificationsModule, UploadsModule],
+  imports: [ProfilesModule, TagsModule, NotificationsModule, UploadsModule, WriteLimitsModule],
   controllers: [ArticlesController],
   providers: [ArticlesService, ArticlesRepository, ArticlesViewerOverlay],
   exports: [ArticlesService],

@@ -8,6 +8,7 @@ import type { Db } from '@/infra/prisma/db';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { QUEUES } from '@/infra/queue/queues';
+import { WriteLimits } from '@/infra/rate-limit/write-limits';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { TagsService } from '@/modules/tags/tags.service';
@@ -36,6 +37,7 @@ export class ArticlesService {
     private readonly notifications: NotificationsService,
     private readonly outbox: OutboxService,
     private readonly uploads: UploadsService,
+    private readonly writeLimits: WriteLimits,
   ) {}
 
   async list(filter: ArticleListFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
@@ -64,7 +66,8 @@ export class ArticlesService {
    * stays visible to its author only, and an outbox event due at that time publishes it.
    */
   async create(viewer: Viewer, input: NewArticleDto): Promise<SingleArticleResponseDto> {
-    const tagIds = await this.tags.ensure(distinct(input.tagList ?? []));
+    await this.writeLimits.take('articles', viewer.id);
+    const tagIds = await this.tags.ensure(distinct(input.tagList ?? []), viewer.id);
     const cover = input.coverImage ? await this.uploads.coverFor(viewer.id, input.coverImage) : undefined;
     const content = { title: input.title, slug: slugify(input.title), description: input.description, body: input.body, cover };
     const publishAt = input.publishAt ? new Date(input.publishAt) : undefined;
@@ -91,7 +94,7 @@ export class ArticlesService {
     if (input.description !== undefined) content.description = input.description;
     if (input.body !== undefined) content.body = input.body;
     if (input.coverImage !== undefined) content.cover = input.coverImage === null ? null : await this.uploads.coverFor(viewer.id, input.coverImage);
-    const tagIds = input.tagList ? await this.tags.ensure(distinct(input.tagList)) : undefined;
+    const tagIds = input.tagList ? await this.tags.ensure(distinct(input.tagList), viewer.id) : undefined;
     const row = await this.uploads.attaching('coverImage', () =>
       this.withUniqueTitle(() =>
         this.transaction.run(async (db) => {

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentUser, MaybeCurrentUser, OptionalAuth } from '@/common/auth/auth.decorators';
 import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
+import { CommentPageQueryDto, MAX_LIMIT, toPage } from '@/common/pagination/page-query.dto';
 import { CacheResponse } from '@/infra/cache/cache-policy';
 import { CacheTags } from '@/infra/cache/cache-tags';
 import { parseCommentId } from './comment-id';
@@ -16,7 +17,7 @@ import { MultipleCommentsResponseDto, NewCommentRequestDto, SingleCommentRespons
 export class CommentsController {
   constructor(private readonly comments: CommentsService) {}
 
-  /** Get the comments for an article, newest first. Auth is optional */
+  /** Get the comments for an article, newest first, a page at a time (`limit`, default and most 100; `offset`). Auth is optional */
   @Get()
   @OptionalAuth()
   @CacheResponse({
@@ -26,15 +27,15 @@ export class CommentsController {
   })
   @ApiOperation({ operationId: 'GetArticleComments', summary: 'Get comments for an article' })
   @ApiErrorResponses(404, 422)
-  list(@Param('slug') slug: string, @MaybeCurrentUser() viewer?: Viewer): Promise<MultipleCommentsResponseDto> {
-    return this.comments.list(slug, viewer);
+  list(@Param('slug') slug: string, @Query() query: CommentPageQueryDto, @MaybeCurrentUser() viewer?: Viewer): Promise<MultipleCommentsResponseDto> {
+    return this.comments.list(slug, toPage(query, MAX_LIMIT), viewer);
   }
 
-  /** Create a comment for an article. Auth is required */
+  /** Create a comment for an article (at most COMMENTS_PER_HOUR per user, then 429 with Retry-After). Auth is required */
   @Post()
   @Auth()
   @ApiOperation({ operationId: 'CreateArticleComment', summary: 'Create a comment for an article' })
-  @ApiErrorResponses(404, 422)
+  @ApiErrorResponses(404, 422, 429)
   create(@CurrentUser() viewer: Viewer, @Param('slug') slug: string, @Body() body: NewCommentRequestDto): Promise<SingleCommentResponseDto> {
     return this.comments.create(viewer, slug, body.comment.body);
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { WriteLimitsModule } from '@/infra/rate-limit/rate-limit.module';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { NotificationsModule } from '@/modules/notifications/notifications.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
@@ -8,7 +9,7 @@ import { CommentsRepository } from './comments.repository';
 import { CommentsService } from './comments.service';
 
 @Module({
-  imports: [ArticlesModule, ProfilesModule, NotificationsModule],
+  imports: [ArticlesModule, ProfilesModule, NotificationsModule, WriteLimitsModule],
   controllers: [CommentsController],
   providers: [CommentsService, CommentsRepository, CommentsViewerOverlay],
 })

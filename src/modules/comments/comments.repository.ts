@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Page } from '@/common/pagination/page-query.dto';
 import { Prisma } from '@/generated/prisma/client';
 import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
@@ -18,12 +19,14 @@ export type CommentRow = Prisma.CommentGetPayload<{ select: typeof COMMENT_SELEC
 export class CommentsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Every comment of an article with its author, newest first, in one query. */
-  findForArticle(articleId: number): Promise<CommentRow[]> {
+  /** One page of an article's comments with their authors, newest first, in one query. */
+  findPageForArticle(articleId: number, page: Page): Promise<CommentRow[]> {
     return this.prisma.comment.findMany({
       where: { articleId },
       select: COMMENT_SELECT,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: page.limit,
+      skip: page.offset,
     });
   }
 

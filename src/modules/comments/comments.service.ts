@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
+import type { Page } from '@/common/pagination/page-query.dto';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
 import { CacheTags } from '@/infra/cache/cache-tags';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
+import { WriteLimits } from '@/infra/rate-limit/write-limits';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { ArticlesService } from '@/modules/articles/articles.service';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
@@ -20,16 +22,18 @@ export class CommentsService {
     private readonly cache: CacheInvalidator,
     private readonly transaction: TransactionRunner,
     private readonly notifications: NotificationsService,
+    private readonly writeLimits: WriteLimits,
   ) {}
 
-  async list(slug: string, viewer?: Viewer): Promise<MultipleCommentsResponseDto> {
-    const rows = await this.comments.findForArticle(await this.articles.idOf(slug, viewer));
+  async list(slug: string, page: Page, viewer?: Viewer): Promise<MultipleCommentsResponseDto> {
+    const rows = await this.comments.findPageForArticle(await this.articles.idOf(slug, viewer), page);
     const authors = await this.profiles.profilesFor(authorsOf(rows), viewer);
     return { comments: rows.map((row) => toComment(row, authors)) };
   }
 
   async create(viewer: Viewer, slug: string, body: string): Promise<SingleCommentResponseDto> {
     const articleId = await this.articles.idOf(slug, viewer);
+    await this.writeLimits.take('comments', viewer.id);
     const row = await this.transaction.run(async (db) => {
       const created = await this.comments.create(articleId, viewer.id, body, db);
       await this.notifications.newComment(db, created.id);

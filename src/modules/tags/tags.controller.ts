@@ -10,7 +10,7 @@ import { TagsService } from './tags.service';
 export class TagsController {
   constructor(private readonly tags: TagsService) {}
 
-  /** Every tag in use by a published article, the most used among the latest 1,000 articles first. Auth not required */
+  /** Tags in use by published articles, at most 100: the most used among the latest 1,000 articles first, then others by name. Auth not required */
   @Get()
   @CacheResponse({ name: 'tags', tags: () => [CacheTags.tags] })
   @ApiOperation({ operationId: 'GetTags', summary: 'Get tags' })

@@ -3,37 +3,56 @@ import { PrismaService } from '@/infra/prisma/prisma.service';
 
 /** How many of the latest published articles decide which tags count as popular. */
 const POPULARITY_WINDOW = 1_000;
+/** The most tags GET /api/tags lists: one answer stays small however many tags exist. */
+export const TAG_LIST_MAX = 100;
 
 @Injectable()
 export class TagsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Every tag that a published article carries, the most used among the latest articles first,
-   * then by name. Popularity is counted over a recent window so that the query stays a few index
-   * probes (milliseconds) however many articles there are, where a full count takes ~100 ms at
-   * 100,000 articles.
+   * At most TAG_LIST_MAX tags that published articles carry: the most used among the latest
+   * articles first (then by name), then, if there is room, other tags in use by name. Popularity is
+   * counted over a recent window so that the query stays a few index probes (milliseconds) however
+   * many articles there are, where a full count takes ~100 ms at 100,000 articles; the rest is read
+   * in name order from the index and stops at the limit, so many tags cost no more than a few.
    */
   async namesInUse(): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<Array<{ name: string }>>`
       WITH recent AS (
         SELECT id FROM articles WHERE published_at IS NOT NULL
         ORDER BY published_at DESC, id DESC LIMIT ${POPULARITY_WINDOW}
-      ), recent_uses AS (
-        SELECT at.tag_id, count(*) AS uses FROM article_tags at JOIN recent r ON r.id = at.article_id GROUP BY at.tag_id
+      ), popular AS (
+        SELECT t.id, t.name, count(*) AS uses FROM article_tags at
+        JOIN recent r ON r.id = at.article_id JOIN tags t ON t.id = at.tag_id
+        GROUP BY t.id, t.name ORDER BY uses DESC, t.name ASC LIMIT ${TAG_LIST_MAX}
+      ), others AS (
+        SELECT t.name FROM tags t
+        CROSS JOIN LATERAL (
+          SELECT 1 FROM article_tags at JOIN articles a ON a.id = at.article_id
+          WHERE at.tag_id = t.id AND a.published_at IS NOT NULL LIMIT 1
+        ) AS in_use
+        WHERE NOT EXISTS (SELECT 1 FROM popular p WHERE p.id = t.id)
+        ORDER BY t.name ASC LIMIT ${TAG_LIST_MAX} - (SELECT count(*) FROM popular)
       )
-      SELECT t.name FROM tags t
-      CROSS JOIN LATERAL (
-        SELECT 1 FROM article_tags at JOIN articles a ON a.id = at.article_id
-        WHERE at.tag_id = t.id AND a.published_at IS NOT NULL LIMIT 1
-      ) AS in_use
-      LEFT JOIN recent_uses ru ON ru.tag_id = t.id
-      ORDER BY coalesce(ru.uses, 0) DESC, t.name ASC`;
+      SELECT name FROM (
+        (SELECT name, uses, 0 AS part FROM popular)
+        UNION ALL (SELECT name, 0, 1 FROM others)
+      ) listed
+      ORDER BY part, uses DESC, name ASC`;
     return rows.map((row) => row.name);
   }
 
   async idByName(name: string): Promise<number | undefined> {
     return (await this.prisma.tag.findUnique({ where: { name }, select: { id: true } }))?.id;
+  }
+
+  /** Those of `names` that no tag has yet. */
+  async missing(names: string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const existing = await this.prisma.tag.findMany({ where: { name: { in: names } }, select: { name: true } });
+    const found = new Set(existing.map((tag) => tag.name));
+    return names.filter((name) => !found.has(name));
   }
 
   /**
