@@ -4,11 +4,17 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { Request } from 'express';
 import type { Environment } from '@/config/environment';
-import { accountOf, isStrictRoute, RateLimitGuard } from './rate-limit';
+import { accountOf, isSearchRoute, isStrictRoute, RateLimitGuard } from './rate-limit';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
+import { WriteLimits } from './write-limits';
 
+/** One set of counters (one Redis connection) for the request limits and the per-user write limits. */
 @Module({ providers: [RedisThrottlerStorage], exports: [RedisThrottlerStorage] })
-class RateLimitStorageModule {}
+export class RateLimitStorageModule {}
+
+/** Per-user write limits, for the features whose writes they bound (see WriteLimits). */
+@Module({ imports: [RateLimitStorageModule], providers: [WriteLimits], exports: [WriteLimits] })
+export class WriteLimitsModule {}
 
 /**
  * Rate limits of the api, counted in Redis (see RedisThrottlerStorage): `default` on every route
@@ -28,6 +34,7 @@ class RateLimitStorageModule {}
           storage,
           throttlers: [
             { name: 'default', ttl, limit: config.get('RATE_LIMIT_MAX', { infer: true }), skipIf: () => !enabled },
+            { name: 'search', ttl, limit: config.get('SEARCH_RATE_LIMIT_MAX', { infer: true }), skipIf: (context) => !enabled || !isSearchRoute(context) },
             { name: 'auth-ip', ttl, limit: config.get('RATE_LIMIT_AUTH_MAX', { infer: true }), skipIf: notStrict },
             {
               name: 'auth-account',

@@ -12,6 +12,15 @@ const STRICT_RATE_LIMIT = 'conduit:strict-rate-limit';
  */
 export const StrictRateLimit = (): MethodDecorator => SetMetadata(STRICT_RATE_LIMIT, true);
 
+const SEARCH_RATE_LIMIT = 'conduit:search-rate-limit';
+
+/** Search routes: each search is costly, so on top of the general limit, SEARCH_RATE_LIMIT_MAX per client address. */
+export const SearchRateLimit = (): MethodDecorator => SetMetadata(SEARCH_RATE_LIMIT, true);
+
+export function isSearchRoute(context: ExecutionContext): boolean {
+  return Reflect.getMetadata(SEARCH_RATE_LIMIT, context.getHandler()) === true;
+}
+
 export function isStrictRoute(context: ExecutionContext): boolean {
   return Reflect.getMetadata(STRICT_RATE_LIMIT, context.getHandler()) === true;
 }

@@ -33,6 +33,24 @@ return {hits, ttl, blocked}
 `;
 
 /**
+ * Takes `amount` from a budget of `limit` per window, all or nothing: a refused request uses
+ * nothing up. KEYS: used. ARGV: amount, limit, window ms. Returns 1 or 0, and ms left in the window.
+ */
+const CONSUME_SCRIPT = `
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local ttl = redis.call('PTTL', KEYS[1])
+if used + tonumber(ARGV[1]) > tonumber(ARGV[2]) then
+  return {0, ttl}
+end
+redis.call('INCRBY', KEYS[1], ARGV[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  ttl = tonumber(ARGV[3])
+end
+return {1, ttl}
+`;
+
+/**
  * Rate-limit counters in Redis, so that every api replica counts against the same limit. A
  * counter that Redis cannot serve in time lets the request through (fail open: an outage of
  * Redis must not take the API down with it); the outage is logged once, and its end once.
@@ -54,6 +72,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
       retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
     });
     this.redis.defineCommand('conduitRateLimit', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
+    this.redis.defineCommand('conduitConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
     this.redis.on('error', (error: Error) => this.failed(error));
   }
 
@@ -77,6 +96,24 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
     } catch (error) {
       this.failed(error as Error);
       return { totalHits: 0, timeToExpire: Math.ceil(ttl / 1000), isBlocked: false, timeToBlockExpire: 0 };
+    }
+  }
+
+  /**
+   * Takes `amount` from the budget `name:key` of `limit` per `windowMs`. Answers whether it was
+   * granted and, when refused, the seconds until the window ends. Off, or with Redis failing, every
+   * request is granted, as with the request limits.
+   */
+  async consume(name: string, key: string, amount: number, limit: number, windowMs: number): Promise<{ granted: boolean; retryAfterSeconds: number }> {
+    try {
+      if (!this.redis) return { granted: true, retryAfterSeconds: 0 };
+      const [granted, leftMs] = await (
+        this.redis as unknown as { conduitConsume(...args: Array<string | number>): Promise<[number, number]> }
+      ).conduitConsume(`conduit:rate:${name}:${key}:used`, amount, limit, windowMs);
+      return { granted: granted === 1, retryAfterSeconds: Math.max(1, Math.ceil((leftMs > 0 ? leftMs : windowMs) / 1000)) };
+    } catch (error) {
+      this.failed(error as Error);
+      return { granted: true, retryAfterSeconds: 0 };
     }
   }
 

@@ -7,6 +7,7 @@ import type { FeatureSearchHighlightsDto, SearchQueryDto } from './dto/search.dt
 import { type FeatureDocument, SEARCH_ENGINE, type SearchEngine } from './search-engine';
 import { renderHighlights } from './search-text';
 import { askSearchEngine } from './search.errors';
+import { SearchLimits } from './search-limits';
 
 /**
  * Search for generated features (`nest g feature <name> --searchable`). A feature writes the
@@ -120,12 +121,19 @@ export interface FeatureSearchResult {
 export class FeatureSearch {
   private readonly logger = new Logger('FeatureSearch');
 
-  constructor(@Inject(SEARCH_ENGINE) private readonly engine: SearchEngine) {}
+  constructor(
+    @Inject(SEARCH_ENGINE) private readonly engine: SearchEngine,
+    private readonly limits: SearchLimits,
+  ) {}
 
   async search(type: string, query: SearchQueryDto): Promise<FeatureSearchResult> {
-    const result = await askSearchEngine(this.engine, this.logger, () => this.engine.searchFeatureDocuments({ type, text: query.q, ...toPage(query) }));
+    const result = await this.limits.run(() =>
+      askSearchEngine(this.engine, this.logger, () =>
+        this.engine.searchFeatureDocuments({ type, text: query.q, ...toPage(query), totalMax: this.limits.totalMax }),
+      ),
+    );
     return {
-      total: result.total,
+      total: this.limits.capped(result.total),
       hits: result.hits.map((hit) => ({
         id: hit.id,
         score: hit.score,

@@ -7,6 +7,7 @@ import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from './fe
 import { ElasticsearchSearchEngine } from './engines/elasticsearch-search.engine';
 import { PostgresSearchEngine } from './engines/postgres-search.engine';
 import { SEARCH_ENGINE, type SearchEngine } from './search-engine';
+import { SearchLimits } from './search-limits';
 import { SearchMaintenance } from './search-maintenance.service';
 import { SearchSync } from './search-sync';
 import { SearchRepository } from './search.repository';
@@ -47,7 +48,8 @@ import { SearchRepository } from './search.repository';
     FeatureDocumentSources,
     FeatureDocumentSync,
     FeatureSearch,
+    SearchLimits,
   ],
-  exports: [ElasticsearchModule, SEARCH_ENGINE, SearchSync, SearchMaintenance, FeatureDocumentSources, FeatureDocumentSync, FeatureSearch],
+  exports: [ElasticsearchModule, SEARCH_ENGINE, SearchSync, SearchMaintenance, FeatureDocumentSources, FeatureDocumentSync, FeatureSearch, SearchLimits],
 })
 export class SearchCoreModule {}

@@ -15,6 +15,8 @@ export interface ArticleSearch {
   author?: string;
   limit: number;
   offset: number;
+  /** Count matches up to this many (SEARCH_TOTAL_MAX; unset: all). An exact total of a common word costs as much as ranking them all; the service caps what it reports either way. */
+  totalMax?: number;
 }
 
 /** Matched words wrapped in HIGHLIGHT_START and HIGHLIGHT_END (see search-text.ts), per field. */
@@ -100,6 +102,8 @@ export interface FeatureDocumentSearch {
   text: string;
   limit: number;
   offset: number;
+  /** See ArticleSearch.totalMax. */
+  totalMax?: number;
 }
 
 export interface FeatureDocumentHit {

@@ -3,6 +3,7 @@ import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { MaybeCurrentUser, OptionalAuth } from '@/common/auth/auth.decorators';
 import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
+import { SearchRateLimit } from '@/infra/rate-limit/rate-limit';
 import { SearchArticlesQueryDto, SearchArticlesResponseDto, TrendingTagsQueryDto, TrendingTagsResponseDto } from './dto/search.dto';
 import { SearchService } from './search.service';
 
@@ -18,15 +19,22 @@ export class SearchController {
    */
   @Get('articles')
   @OptionalAuth()
+  @SearchRateLimit()
   @ApiOperation({ operationId: 'SearchArticles', summary: 'Search articles' })
   @ApiErrorResponses(422)
-  @ApiResponse({ status: 503, description: 'The search engine is unavailable', schema: { $ref: '#/components/schemas/GenericErrorModel' } })
+  @ApiResponse({ status: 429, description: 'More than SEARCH_RATE_LIMIT_MAX searches from this address in the window (see Retry-After)', schema: { $ref: '#/components/schemas/GenericErrorModel' } })
+  @ApiResponse({
+    status: 503,
+    description: 'The search engine is unavailable, every search slot is busy (SEARCH_MAX_CONCURRENT), or the search ran past SEARCH_STATEMENT_TIMEOUT_MS (see Retry-After)',
+    schema: { $ref: '#/components/schemas/GenericErrorModel' },
+  })
   articles(@Query() query: SearchArticlesQueryDto, @MaybeCurrentUser() viewer?: Viewer): Promise<SearchArticlesResponseDto> {
     return this.search.searchArticles(query, viewer);
   }
 
   /** Tags ranked by the articles published with them in the last `days` days, then by those articles' favorites. Auth not required */
   @Get('tags/trending')
+  @SearchRateLimit()
   @ApiOperation({ operationId: 'GetTrendingTags', summary: 'Get trending tags' })
   @ApiErrorResponses(422)
   @ApiResponse({ status: 503, description: 'The search engine is unavailable', schema: { $ref: '#/components/schemas/GenericErrorModel' } })

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
-import { toPage } from '@/common/pagination/page-query.dto';
+import { Page, toPage } from '@/common/pagination/page-query.dto';
 import { ArticlesService } from '@/modules/articles/articles.service';
 import type { SearchArticlesQueryDto, SearchArticlesResponseDto, TrendingTagsQueryDto, TrendingTagsResponseDto } from './dto/search.dto';
 import { SEARCH_ENGINE, type SearchEngine } from './search-engine';
 import { renderHighlights } from './search-text';
 import { askSearchEngine } from './search.errors';
+import { SearchLimits } from './search-limits';
 
 const DEFAULT_TRENDING_DAYS = 7;
 const DEFAULT_TRENDING_LIMIT = 10;
@@ -22,18 +23,21 @@ export class SearchService {
   constructor(
     @Inject(SEARCH_ENGINE) private readonly engine: SearchEngine,
     private readonly articles: ArticlesService,
+    private readonly limits: SearchLimits,
   ) {}
 
   async searchArticles(query: SearchArticlesQueryDto, viewer?: Viewer): Promise<SearchArticlesResponseDto> {
-    const page = toPage(query);
-    const result = await this.ask(() => this.engine.searchArticles({ text: query.q, tag: query.tag, author: query.author, ...page }));
+    const page = this.withinTotal(toPage(query));
+    const result = await this.ask(() =>
+      this.engine.searchArticles({ text: query.q, tag: query.tag, author: query.author, ...page, totalMax: this.limits.totalMax }),
+    );
     const items = await this.articles.listItemsByIds(result.hits.map((hit) => hit.articleId), viewer);
     // A hit whose article is gone (an index a moment behind) is left out of the page.
     const articles = result.hits.flatMap((hit) => {
       const item = items.get(hit.articleId);
       return item ? [{ ...item, score: hit.score, highlights: renderHighlights(hit.highlights) }] : [];
     });
-    return { articles, articlesCount: result.total };
+    return { articles, articlesCount: this.limits.capped(result.total) };
   }
 
   async trendingTags(query: TrendingTagsQueryDto): Promise<TrendingTagsResponseDto> {
@@ -42,8 +46,13 @@ export class SearchService {
     return { tags, days };
   }
 
+  /** Results past SEARCH_TOTAL_MAX are not counted, so not served either. */
+  private withinTotal(page: Page): Page {
+    return { offset: page.offset, limit: Math.max(0, Math.min(page.limit, this.limits.totalMax - page.offset)) };
+  }
+
   private ask<T>(question: () => Promise<T>): Promise<T> {
-    return askSearchEngine(this.engine, this.logger, question);
+    return this.limits.run(() => askSearchEngine(this.engine, this.logger, question));
   }
 }
 

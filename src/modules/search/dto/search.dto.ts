@@ -5,6 +5,7 @@ import { PageQueryDto } from '@/common/pagination/page-query.dto';
 import { OptionalQueryInteger, OptionalQueryText, RequiredText } from '@/common/validation/decorators';
 import { ArticleListItemDto } from '@/modules/articles/dto/article-response.dto';
 import { TAG_MAX } from '@/modules/articles/dto/article-requests.dto';
+import { parseSearchText } from '../search-text';
 import { hasSearchableWord } from '../stop-words';
 
 export const QUERY_MAX = 200;
@@ -26,7 +27,17 @@ function SearchText(): PropertyDecorator {
       { name: 'searchableWord', validator: { validate: (value: unknown) => typeof value !== 'string' || hasSearchableWord(value) } },
       { message: 'must contain a word to search for (not only punctuation or words such as "the")' },
     ),
+    // Exclusions alone would match, rank and count nearly every article.
+    ValidateBy(
+      { name: 'searchableRequiredWord', validator: { validate: (value: unknown) => typeof value !== 'string' || hasWordToFind(value) } },
+      { message: 'must contain a word to find, not only words to exclude (-word)' },
+    ),
   );
+}
+
+/** Whether the text asks for at least one word or phrase (not a stop word), besides any exclusions. */
+function hasWordToFind(text: string): boolean {
+  return parseSearchText(text).required.some((alternatives) => alternatives.some((term) => hasSearchableWord(term.text)));
 }
 
 /** The search text and a page: what every search route reads. */
@@ -104,7 +115,7 @@ export class SearchArticlesResponseDto {
   @ApiProperty({ type: [ArticleSearchHitDto], description: 'Most relevant first' })
   articles: ArticleSearchHitDto[];
 
-  @ApiProperty({ type: 'integer', description: 'How many articles match in all (not just this page)' })
+  @ApiProperty({ type: 'integer', description: 'How many articles match in all (not just this page), counted up to SEARCH_TOTAL_MAX (10,000 by default)' })
   articlesCount: number;
 }
 

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Environment } from '@/config/environment';
 import { Prisma } from '@/generated/prisma/client';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { SearchRepository } from '../search.repository';
@@ -56,10 +58,29 @@ export class PostgresSearchEngine implements SearchEngine {
   readonly syncsDocuments = false;
   readonly indexName = SEARCH_INDEX;
 
+  private readonly statementTimeoutMs: number;
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly repository: SearchRepository,
-  ) {}
+    @Inject(ConfigService) config: ConfigService<Environment, true>,
+  ) {
+    this.statementTimeoutMs = config.get('SEARCH_STATEMENT_TIMEOUT_MS', { infer: true });
+  }
+
+  /**
+   * Runs a search query under the search's own statement timeout (SEARCH_STATEMENT_TIMEOUT_MS,
+   * shorter than the API's), set for its transaction only.
+   */
+  private withSearchTimeout<T>(query: (db: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(
+      async (db) => {
+        await db.$executeRaw`SELECT set_config('statement_timeout', ${String(this.statementTimeoutMs)}, true)`;
+        return query(db);
+      },
+      { timeout: this.statementTimeoutMs + 5_000 },
+    );
+  }
 
   async searchArticles(search: ArticleSearch): Promise<ArticleSearchResult> {
     const filters = [Prisma.sql`a.search_vector @@ q.query`, Prisma.sql`a.published_at IS NOT NULL`];
@@ -69,14 +90,14 @@ export class PostgresSearchEngine implements SearchEngine {
     if (search.author !== undefined) {
       filters.push(Prisma.sql`a.author_id = (SELECT id FROM users WHERE username = ${search.author})`);
     }
-    const rows = await this.prisma.$queryRaw<HitRow[]>`
+    const rows = await this.withSearchTimeout((db) => db.$queryRaw<HitRow[]>`
       WITH q AS (SELECT websearch_to_tsquery('english', ${search.text}) AS query),
       matches AS (
         SELECT a.id, ts_rank(a.search_vector, q.query) AS score FROM articles a, q
         WHERE ${Prisma.join(filters, ' AND ')}
       ),
       page AS (SELECT id, score FROM matches ORDER BY score DESC, id DESC LIMIT ${search.limit} OFFSET ${search.offset})
-      SELECT counted.total, hit.* FROM (SELECT count(*)::int AS total FROM matches) AS counted
+      SELECT counted.total, hit.* FROM (SELECT count(*)::int AS total FROM (SELECT 1 FROM matches LIMIT ${search.totalMax}) AS capped) AS counted
       LEFT JOIN LATERAL (
         SELECT page.id, page.score::float8 AS score,
                ts_headline('english', a.title, q.query, ${WHOLE_FIELD}) AS title,
@@ -86,7 +107,7 @@ export class PostgresSearchEngine implements SearchEngine {
                      FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id ORDER BY t.name) AS tags
         FROM page JOIN articles a ON a.id = page.id CROSS JOIN q
       ) AS hit ON true
-      ORDER BY hit.score DESC, hit.id DESC`;
+      ORDER BY hit.score DESC, hit.id DESC`);
     const total = rows[0]?.total ?? 0;
     const hits = rows
       .filter((row) => row.id !== null)
@@ -110,21 +131,21 @@ export class PostgresSearchEngine implements SearchEngine {
   }
 
   async searchFeatureDocuments(search: FeatureDocumentSearch): Promise<FeatureDocumentSearchResult> {
-    const rows = await this.prisma.$queryRaw<FeatureHitRow[]>`
+    const rows = await this.withSearchTimeout((db) => db.$queryRaw<FeatureHitRow[]>`
       WITH q AS (SELECT websearch_to_tsquery('english', ${search.text}) AS query),
       matches AS (
         SELECT d.id, ts_rank(d.search_vector, q.query) AS score FROM search_documents d, q
         WHERE d.type = ${search.type} AND NOT d.deleted AND d.search_vector @@ q.query
       ),
       page AS (SELECT id, score FROM matches ORDER BY score DESC, id DESC LIMIT ${search.limit} OFFSET ${search.offset})
-      SELECT counted.total, hit.* FROM (SELECT count(*)::int AS total FROM matches) AS counted
+      SELECT counted.total, hit.* FROM (SELECT count(*)::int AS total FROM (SELECT 1 FROM matches LIMIT ${search.totalMax}) AS capped) AS counted
       LEFT JOIN LATERAL (
         SELECT page.id, page.score::float8 AS score,
                ts_headline('english', d.title, q.query, ${WHOLE_FIELD}) AS title,
                ts_headline('english', d.text, q.query, ${BODY_FRAGMENTS}) AS text
         FROM page JOIN search_documents d ON d.type = ${search.type} AND d.id = page.id CROSS JOIN q
       ) AS hit ON true
-      ORDER BY hit.score DESC, hit.id DESC`;
+      ORDER BY hit.score DESC, hit.id DESC`);
     const hits = rows
       .filter((row) => row.id !== null)
       .map((row) => {
