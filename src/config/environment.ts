@@ -46,6 +46,24 @@ export class Environment {
   @Min(1)
   CACHE_TTL_SECONDS = 300;
 
+  /** Bytes the response cache may take in Redis (entries and keys); past it the oldest entries are deleted. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(65_536)
+  CACHE_REDIS_MAX_BYTES = 64 * 1024 * 1024;
+
+  /** Bytes one api process may hold as local copies of cached responses; past it the least recently used go. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(65_536)
+  CACHE_LOCAL_MAX_BYTES = 32 * 1024 * 1024;
+
+  /** A response larger than this (serialised) is never cached: it is built for each request instead. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_024)
+  CACHE_ENTRY_MAX_BYTES = 2 * 1024 * 1024;
+
   /** Secret: never logged. */
   @IsString()
   @MinLength(32, { message: '$property must be at least 32 characters long' })
@@ -162,6 +180,54 @@ export class Environment {
   @IsInt()
   @Min(1)
   RATE_LIMIT_AUTH_ACCOUNT_MAX = 5;
+
+  /** Comments one user may post per hour (with RATE_LIMIT_ENABLED); more are answered 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  COMMENTS_PER_HOUR = 120;
+
+  /** Articles one user may create per hour (with RATE_LIMIT_ENABLED); more are answered 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  ARTICLES_PER_HOUR = 30;
+
+  /** Tags that did not exist yet one user may introduce per hour (with RATE_LIMIT_ENABLED); more are answered 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  NEW_TAGS_PER_HOUR = 100;
+
+  /** Searches one client address may make per RATE_LIMIT_WINDOW_SECONDS (with RATE_LIMIT_ENABLED); more are answered 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SEARCH_RATE_LIMIT_MAX = 60;
+
+  /** Searches one api process runs at a time; they never take more of the database pool than this. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SEARCH_MAX_CONCURRENT = 3;
+
+  /** How long a search waits for a free slot (SEARCH_MAX_CONCURRENT) before it is answered 503. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SEARCH_QUEUE_TIMEOUT_MS = 2_000;
+
+  /** The statement timeout of a PostgreSQL search (shorter than DATABASE_STATEMENT_TIMEOUT_MS); past it, 503. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  SEARCH_STATEMENT_TIMEOUT_MS = 3_000;
+
+  /** Matches are counted up to this many: `articlesCount` of a search is at most this. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SEARCH_TOTAL_MAX = 10_000;
 
   /** Secret: a bearer token that GET /metrics then requires. Never logged. */
   @IsOptional()
