@@ -68,7 +68,9 @@ export function configureApp(app: NestExpressApplication): void {
     maxDepth: config.get('BODY_MAX_DEPTH', { infer: true }),
     maxArrayLength: config.get('BODY_MAX_ARRAY_LENGTH', { infer: true }),
   };
-  app.useBodyParser('json', { limit: config.get('BODY_LIMIT', { infer: true }), verify: verifyBodyShape(bodyShape) });
+  // Nest reserves `verify` for its rawBody option, which this application does not use.
+  const jsonOptions = { limit: config.get('BODY_LIMIT', { infer: true }), verify: verifyBodyShape(bodyShape) };
+  app.useBodyParser('json', jsonOptions);
   app.use(bodyShapeMiddleware(bodyShape));
   // No slug or username can hold a NUL character (PostgreSQL text cannot), so such a path names
   // nothing; answering here keeps it from reaching the database as an error.
