@@ -36,7 +36,7 @@ export async function ensureBenchDatabase(databaseUrl = BENCH_DATABASE_URL) {
   await client.end();
 }
 
-/** Starts the built api on `databaseUrl` with `env` on a free port; resolves once it answers. */
+/** Starts the built api on `databaseUrl` with `env` on a free port; resolves once it answers (within a minute: a loaded machine starts it slowly). */
 export async function startBenchApi(databaseUrl, env = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, [process.env.BENCH_API_ENTRY ?? path.join(root, 'dist/src/main.js')], {
@@ -54,7 +54,7 @@ export async function startBenchApi(databaseUrl, env = {}) {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 100; attempt += 1) {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
     try {
       if ((await fetch(`${base}/api/tags`)).ok) return { base, child };
     } catch {
