@@ -56,6 +56,8 @@ export class UsersController {
    */
   @Put('user')
   @NO_STORE
+  // It checks the current password of an email or password change: as many guesses as a login.
+  @StrictRateLimit()
   @Auth()
   @ApiOperation({ operationId: 'UpdateCurrentUser', summary: 'Update current user' })
   @ApiConflictResponse({ description: 'Email or username already taken', schema: { $ref: '#/components/schemas/GenericErrorModel' } })
