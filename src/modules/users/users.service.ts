@@ -62,9 +62,14 @@ export class UsersService {
   async update(viewer: Viewer, input: UpdateUserDto): Promise<UserResponseDto> {
     const credentials = await this.users.findCredentialsById(viewer.id);
     if (!credentials) throw new UnauthorizedError('token', 'is invalid');
-    const changes: UserChanges = {};
     // The address already held, in any case (the DTO lower-cases it), is no change at all.
-    if (input.email !== undefined && input.email !== credentials.email) changes.email = input.email;
+    const newEmail = input.email !== undefined && input.email !== credentials.email ? input.email : undefined;
+    // A stolen token alone must not be enough to take the account over; checked before any other work.
+    const rotateTokens = newEmail !== undefined || input.password !== undefined;
+    if (rotateTokens) await this.assertCurrentPassword(credentials.passwordHash, input.currentPassword);
+
+    const changes: UserChanges = {};
+    if (newEmail !== undefined) changes.email = newEmail;
     if (input.username !== undefined) changes.username = input.username;
     if (input.bio !== undefined) changes.bio = input.bio;
     if (input.image !== undefined) Object.assign(changes, await this.avatarChange(viewer, input.image));
@@ -72,10 +77,7 @@ export class UsersService {
     if (input.digestEmails !== undefined) changes.digestEmails = input.digestEmails;
     if (input.password !== undefined) changes.passwordHash = await this.passwords.hash(input.password);
     if (Object.keys(changes).length === 0 && input.email === undefined) throw new EmptyUserUpdate();
-
-    // A stolen token alone must not be enough to take the account over.
-    changes.rotateTokens = changes.email !== undefined || changes.passwordHash !== undefined;
-    if (changes.rotateTokens) await this.assertCurrentPassword(credentials.passwordHash, input.currentPassword);
+    changes.rotateTokens = rotateTokens;
 
     await this.assertAvailable({ email: changes.email, username: changes.username }, viewer.id);
     // A rename also retires the profile cached under the old name, which only the old row knows.
