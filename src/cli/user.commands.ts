@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { TOKEN_VERSION_CACHE_SECONDS, tokenVersionKey } from '@/common/auth/token-versions';
 import { UserAdminError, UserAdminService } from '@/modules/users/user-admin.service';
 import { UsersAdminModule } from '@/modules/users/users-admin.module';
 import { CliFailure, report } from './cli-output';
+import { CliRedis } from './cli-redis';
 
 interface CreateAdminOptions {
   email: string;
@@ -71,16 +73,32 @@ export class CreateAdminCommand extends CommandRunner {
   description: "set a user's password (a generated one unless --password is given)",
 })
 export class ResetPasswordCommand extends CommandRunner {
-  constructor(private readonly admin: UserAdminService) {
+  constructor(
+    private readonly admin: UserAdminService,
+    private readonly redis: CliRedis,
+  ) {
     super();
   }
 
   async run([email]: string[], options: { password?: string; json?: boolean }): Promise<void> {
-    const result = await asFailure(this.admin.resetPassword({ email, password: options.password }));
-    report(options, result, () => [
+    const { tokenVersion, ...result } = await asFailure(this.admin.resetPassword({ email, password: options.password }));
+    const tokensRetired = await this.retireTokens(result.user.id, tokenVersion);
+    report(options, { ...result, tokensRetired }, () => [
       `Password of ${result.user.username} <${result.user.email}> changed.`,
       ...(result.generatedPassword ? [`New password (shown once): ${result.generatedPassword}`] : []),
+      tokensRetired ? 'Every token issued before is refused from now on.' : `Redis is unreachable: tokens issued before are refused within ${TOKEN_VERSION_CACHE_SECONDS} s.`,
     ]);
+  }
+
+  /** The api reads token versions through Redis: writing the new one there makes the change immediate. */
+  private async retireTokens(userId: number, version: number): Promise<boolean> {
+    try {
+      const redis = await this.redis.open();
+      await redis.set(tokenVersionKey(userId), String(version), 'EX', TOKEN_VERSION_CACHE_SECONDS);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   @Option({ flags: '--password <password>', description: 'the new password (default: a generated one, printed once)' })

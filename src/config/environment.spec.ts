@@ -1,4 +1,4 @@
-import { ConfigurationError, validateEnvironment } from './environment';
+import { ConfigurationError, PUBLISHED_JWT_SECRETS, validateEnvironment } from './environment';
 
 const valid = { DATABASE_URL: 'postgresql://localhost/conduit', JWT_SECRET: 'x'.repeat(32) };
 
@@ -31,6 +31,23 @@ describe('validateEnvironment', () => {
     expect(message).toContain('JWT_SECRET must be at least 32 characters long');
     expect(message).not.toContain('short-secret');
     expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('refuses a published default JWT_SECRET in production only, in one line without the secret', () => {
+    for (const secret of PUBLISHED_JWT_SECRETS) {
+      expect(validateEnvironment({ ...valid, JWT_SECRET: secret }).JWT_SECRET).toBe(secret);
+      let message = '';
+      try {
+        validateEnvironment({ ...valid, NODE_ENV: 'production', JWT_SECRET: secret });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigurationError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/JWT_SECRET is a published default/);
+      expect(message).not.toContain(secret);
+      expect(message.split('\n')).toHaveLength(1);
+    }
+    expect(validateEnvironment({ ...valid, NODE_ENV: 'production' }).NODE_ENV).toBe('production');
   });
 
   it('keeps tests quiet and without rate limits unless told otherwise', () => {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Matches, Max, MinLength, Min, ValidateIf, validateSync } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MinLength, Min, ValidateIf, validateSync } from 'class-validator';
 
 /**
  * Every setting Conduit reads from the environment, parsed and validated once at start-up.
@@ -243,6 +243,14 @@ export class Environment {
   @Max(65535)
   METRICS_PORT?: number;
 
+  /**
+   * The address METRICS_PORT and WORKER_METRICS_PORT listen on: loopback unless the scraper needs
+   * more (`0.0.0.0` or `::` for every interface: then set METRICS_TOKEN as well).
+   */
+  @IsString()
+  @IsNotEmpty()
+  METRICS_HOST = '127.0.0.1';
+
   /** The worker serves its own /metrics on this port (unset: no metrics endpoint in the worker). */
   @IsOptional()
   @Type(() => Number)
@@ -306,13 +314,6 @@ export class Environment {
   /** When the daily digest goes out (cron, server time). */
   @IsString()
   DIGEST_CRON = '0 7 * * *';
-
-  /** Comma-separated emails of the administrators (queue dashboard at /admin/queues). */
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.split(',').map((email) => email.trim().toLowerCase()).filter(Boolean) : value,
-  )
-  @IsString({ each: true })
-  ADMIN_EMAILS: string[] = [];
 
   @IsOptional()
   @IsString()
@@ -395,6 +396,15 @@ export class Environment {
   @Min(1)
   UPLOADS_PER_HOUR = 30;
 
+  /**
+   * Uploads one user may have in flight at once in one api process; more are answered 429 before
+   * their body is read. Each holds a temporary file and, while it is inspected, its bytes in memory.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  UPLOADS_CONCURRENT_PER_USER = 2;
+
   /** Storage one user may hold (originals and variants); beyond it, uploads are answered 413. */
   @Type(() => Number)
   @IsInt()
@@ -436,6 +446,16 @@ function parseTrustProxy(value: unknown): unknown {
 /** Thrown when the environment is unusable; its message is one line meant for the operator. */
 export class ConfigurationError extends Error {}
 
+/**
+ * JWT secrets published with the project (docker-compose.yml, .env.example, the test harness):
+ * anyone can sign tokens with them, so production refuses them.
+ */
+export const PUBLISHED_JWT_SECRETS: ReadonlySet<string> = new Set([
+  'local-development-only-jwt-secret-do-not-use-in-production',
+  'change-me-to-a-long-random-secret-of-32-chars-or-more',
+  'test-only-jwt-secret-not-for-any-real-deployment-0123456789',
+]);
+
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
   // Empty strings mean "not set", so that `FOO=` in an env file falls back to the default.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
@@ -451,6 +471,9 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       return missing ? `${error.property} is required` : Object.values(error.constraints ?? {})[0];
     });
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')} (see .env.example)`);
+  }
+  if (environment.NODE_ENV === 'production' && PUBLISHED_JWT_SECRETS.has(environment.JWT_SECRET)) {
+    throw new ConfigurationError('Invalid configuration: JWT_SECRET is a published default and anyone could sign tokens with it; set a secret of your own in production (e.g. `openssl rand -base64 48`)');
   }
   return environment;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Browser, chromium, Page } from 'playwright-core';
 import request from 'supertest';
 import { ApiProcess, startApi, startThrowawayRedis, stopAll } from '../helpers/child-processes';
-import { unique } from '../helpers/worker';
+import { TestDatabase, unique } from '../helpers/worker';
 
 /**
  * Swagger UI (/docs) and the queue dashboard (/admin/queues) in a real browser (Debian's
@@ -36,6 +36,7 @@ async function watch(page: Page): Promise<PageProblems> {
 }
 
 describe('Swagger UI and the queue dashboard in a browser, under the CSP', () => {
+  const database = new TestDatabase();
   let api: ApiProcess;
   let browser: Browser;
   const admin = { username: unique('admin'), email: `${unique('admin')}@example.test`, password: 'admin-password-for-the-dashboard' };
@@ -43,14 +44,16 @@ describe('Swagger UI and the queue dashboard in a browser, under the CSP', () =>
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     const redis = await startThrowawayRedis();
-    api = await startApi({ REDIS_URL: redis.url, ADMIN_EMAILS: admin.email });
+    api = await startApi({ REDIS_URL: redis.url });
     expect((await request(api.url).post('/api/users').send({ user: admin })).status).toBe(201);
+    await database.pool.query('UPDATE users SET is_admin = true WHERE email = $1', [admin.email]);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   });
 
   afterAll(async () => {
     await browser?.close();
     await stopAll();
+    await database.close();
   });
 
   it('sends a real Content-Security-Policy with the pages', async () => {

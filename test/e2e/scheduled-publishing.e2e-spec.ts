@@ -150,8 +150,8 @@ describe('Scheduled publishing (publishAt)', () => {
     const article = await schedule(alice, inSeconds(1.5), tag);
     const later = inSeconds(4);
 
-    // Only the author may reschedule, and only to a future time.
-    expect((await client.call('put', `/api/articles/${article.slug}`, carol).send({ article: { publishAt: later.toISOString() } })).status).toBe(403);
+    // Only the author may reschedule, and only to a future time; to anyone else the article does not exist (404, not 403).
+    expect((await client.call('put', `/api/articles/${article.slug}`, carol).send({ article: { publishAt: later.toISOString() } })).status).toBe(404);
     expect((await client.call('put', `/api/articles/${article.slug}`, alice).send({ article: { publishAt: new Date(Date.now() - 1000).toISOString() } })).status).toBe(422);
     const moved = await client.call('put', `/api/articles/${article.slug}`, alice).send({ article: { publishAt: later.toISOString() } });
     expect(moved.status).toBe(200);

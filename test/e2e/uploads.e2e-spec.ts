@@ -117,6 +117,8 @@ describe('Image uploads: processing in the worker, hostile files, avatars and co
         MEDIA_PUBLIC_URL: '/media',
         UPLOAD_MAX_BYTES: String(MAX_BYTES),
         UPLOADS_PER_HOUR: '5',
+        // Five formats are uploaded at once below (the cap itself: abuse-upload-memory.e2e-spec.ts).
+        UPLOADS_CONCURRENT_PER_USER: '5',
         UPLOAD_QUOTA_BYTES: String(5 * 1024 * 1024),
         // Unused uploads are collected as soon as the garbage collector runs (the test starts it).
         UPLOAD_UNUSED_TTL_HOURS: '0',

@@ -282,20 +282,22 @@ describe('Users and authentication', () => {
       const username = unique('renamed');
       const changes = { email: `${username}@example.test`, username, bio: 'I like to skateboard', image: 'https://example.test/me.png' };
 
-      const response = await api(app).put('/api/user').set('Authorization', auth(user.token)).send({ user: changes });
+      // A new email needs the current password, and retires the old token: the answer carries a new one.
+      const response = await api(app).put('/api/user').set('Authorization', auth(user.token)).send({ user: { ...changes, currentPassword: user.password } });
 
       expect(response.status).toBe(200);
       expectMatchesSpec(response, 'PUT', '/user');
-      expect(response.body).toEqual({ user: { ...changes, token: user.token } });
+      expect(response.body).toEqual({ user: { ...changes, token: expect.any(String) } });
+      expect(response.body.user.token).not.toBe(user.token);
       const row = await db(app).user.findUniqueOrThrow({ where: { id: user.id } });
       expect(row).toMatchObject(changes);
-      const me = await api(app).get('/api/user').set('Authorization', auth(user.token));
+      const me = await api(app).get('/api/user').set('Authorization', auth(response.body.user.token as string));
       expect(me.body.user).toMatchObject(changes);
     });
 
     it('changes the password: the old one stops working and the new one logs in', async () => {
       const user = await registerUser(app);
-      const response = await api(app).put('/api/user').set('Authorization', auth(user.token)).send({ user: { password: 'a-brand-new-password' } });
+      const response = await api(app).put('/api/user').set('Authorization', auth(user.token)).send({ user: { password: 'a-brand-new-password', currentPassword: user.password } });
 
       expect(response.status).toBe(200);
       expectMatchesSpec(response, 'PUT', '/user');
@@ -327,7 +329,7 @@ describe('Users and authentication', () => {
     it('lower-cases a new email', async () => {
       const user = await registerUser(app);
       const email = `${unique('Upper')}@EXAMPLE.test`;
-      const response = await api(app).put('/api/user').set('Authorization', auth(user.token)).send({ user: { email } });
+      const response = await api(app).put('/api/user').set('Authorization', auth(user.token)).send({ user: { email, currentPassword: user.password } });
 
       expect(response.status).toBe(200);
       expectMatchesSpec(response, 'PUT', '/user');
@@ -390,7 +392,7 @@ describe('Users and authentication', () => {
       expectUndeclaredError(takenUsername, 'PUT', '/user', 409);
       expect(takenUsername.body).toEqual({ errors: { username: ['has already been taken'] } });
 
-      const takenEmail = await api(app).put('/api/user').set('Authorization', auth(user.token)).send({ user: { email: other.email.toUpperCase() } });
+      const takenEmail = await api(app).put('/api/user').set('Authorization', auth(user.token)).send({ user: { email: other.email.toUpperCase(), currentPassword: user.password } });
       expectUndeclaredError(takenEmail, 'PUT', '/user', 409);
       expect(takenEmail.body).toEqual({ errors: { email: ['has already been taken'] } });
 

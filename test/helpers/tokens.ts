@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@/common/auth/token.service';
 
 /**
  * JWTs built by hand, so that the tests control every byte: the header's `alg`, the claims, the
@@ -35,9 +36,9 @@ export function jwtSecret(app: NestExpressApplication): string {
   return app.get(ConfigService).getOrThrow<string>('JWT_SECRET');
 }
 
-/** Claims of a token for `userId` that is valid for an hour. */
+/** Claims of a token for `userId` that is valid for an hour (token version 0: a user who never changed password or email). */
 export function claimsFor(userId: number | string, overrides: Partial<Claims> = {}): Claims {
-  return { sub: String(userId), iat: now(), exp: now() + 3600, ...overrides };
+  return { sub: String(userId), ver: 0, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: now(), exp: now() + 3600, ...overrides };
 }
 
 /** A JWT signed with `secret` using an HMAC algorithm. */

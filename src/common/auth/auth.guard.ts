@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { UnauthorizedError } from '@/common/errors/domain-error';
-import { PrismaService } from '@/infra/prisma/prisma.service';
 import { AUTH_MODE, AuthenticatedRequest, AuthMode } from './auth.decorators';
 import { TokenService } from './token.service';
+import { TokenVersions } from './token-versions';
 
 /** `Token <jwt>` as the spec says; `Bearer <jwt>` too, since many HTTP clients send that. */
 const AUTHORIZATION = /^(?:Token|Bearer)\s+(\S+)\s*$/i;
@@ -17,7 +17,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
-    private readonly prisma: PrismaService,
+    private readonly versions: TokenVersions,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,14 +35,10 @@ export class AuthGuard implements CanActivate {
     }
     const token = AUTHORIZATION.exec(header)?.[1];
     if (!token) throw new UnauthorizedError('token', 'is invalid');
-    const userId = this.tokens.verify(token);
-    // A token outlives its user when the account is deleted; such a token is no longer valid.
-    if (mode === 'required' && !(await this.userExists(userId))) throw new UnauthorizedError('token', 'is invalid');
+    const { userId, version } = this.tokens.verify(token);
+    // A password or email change retires every earlier token, and a deleted account all of its own.
+    if ((await this.versions.current(userId)) !== version) throw new UnauthorizedError('token', 'is invalid');
     request.viewer = { id: userId, token };
     return true;
-  }
-
-  private async userExists(id: number): Promise<boolean> {
-    return (await this.prisma.user.count({ where: { id } })) === 1;
   }
 }

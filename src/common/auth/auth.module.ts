@@ -6,6 +6,7 @@ import type { Environment } from '@/config/environment';
 import { AuthGuard } from './auth.guard';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
+import { TokenVersions } from './token-versions';
 
 /** Token issuing and checking, password hashing, and the global guard behind `@Auth()`. */
 @Global()
@@ -20,7 +21,7 @@ import { TokenService } from './token.service';
       }),
     }),
   ],
-  providers: [TokenService, PasswordHasher, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [TokenService, PasswordHasher],
+  providers: [TokenService, TokenVersions, PasswordHasher, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [TokenService, TokenVersions, PasswordHasher],
 })
 export class AuthModule {}

@@ -8,6 +8,7 @@ export const Messages = {
   notStringOrNull: 'must be a string or null',
   invalidEmail: 'is invalid',
   tooLong: (max: number) => `is too long (maximum is ${max} characters)`,
+  tooShort: (min: number) => `is too short (minimum is ${min} characters)`,
   notObject: 'must be an object',
   notBoolean: 'must be true or false',
   notFutureDate: 'must be an ISO 8601 date in the future',

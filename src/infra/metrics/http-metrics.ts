@@ -28,7 +28,7 @@ export function mountMetrics(app: NestExpressApplication): void {
   });
 
   if (port) {
-    metrics.listen(port, token).catch((error: Error) => new Logger('Metrics').error(`Cannot serve metrics on port ${port}: ${error.message}`));
+    metrics.listen(port, config.get('METRICS_HOST', { infer: true }), token).catch((error: Error) => new Logger('Metrics').error(`Cannot serve metrics on port ${port}: ${error.message}`));
   } else if (token || config.get('NODE_ENV', { infer: true }) !== 'production') {
     app.use(metricsHandler(metrics, token));
   } else {
@@ -46,6 +46,6 @@ export class WorkerMetricsServer implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     const port = this.config.get('WORKER_METRICS_PORT', { infer: true });
-    if (port) await this.metrics.listen(port, this.config.get('METRICS_TOKEN', { infer: true }));
+    if (port) await this.metrics.listen(port, this.config.get('METRICS_HOST', { infer: true }), this.config.get('METRICS_TOKEN', { infer: true }));
   }
 }

@@ -163,15 +163,15 @@ export class Metrics implements OnModuleDestroy {
     this.httpDuration.observe(labels, seconds);
   }
 
-  /** Serves GET /metrics on a port of its own (closed with the application). */
-  async listen(port: number, token: string | undefined): Promise<Server> {
+  /** Serves GET /metrics on a port of its own, on `host` (METRICS_HOST), closed with the application. */
+  async listen(port: number, host: string, token: string | undefined): Promise<Server> {
     const server = createServer(metricsHandler(this, token));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, () => resolve());
+      server.listen(port, host, () => resolve());
     });
     this.servers.push(server);
-    this.logger.log(`Metrics served on port ${port} at /metrics`);
+    this.logger.log(`Metrics served on ${host}:${port} at /metrics`);
     return server;
   }
 

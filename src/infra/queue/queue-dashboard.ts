@@ -2,14 +2,17 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { getQueueToken } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { PasswordHasher } from '@/common/auth/password-hasher';
+import { errorBody } from '@/common/errors/error-body';
 import type { Environment } from '@/config/environment';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { RedisThrottlerStorage } from '@/infra/rate-limit/redis-throttler.storage';
 import { QUEUE_NAMES } from './queues';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
@@ -18,9 +21,10 @@ const VERIFIED_FOR_MS = 60_000;
 
 /**
  * Bull Board at /admin/queues, for administrators only: HTTP basic auth with the email of an
- * account listed in ADMIN_EMAILS or flagged as administrator (`cli user:create-admin`), and that
- * account's own Conduit password (a browser can send
- * basic auth to a dashboard; it cannot send our `Token` header).
+ * account granted administration by `cli user:create-admin` (stored in `users.is_admin`, which
+ * no API request can set), and that account's own Conduit password (a browser can send basic
+ * auth to a dashboard; it cannot send our `Token` header). An email alone proves nothing: emails
+ * are never verified, so anyone could register an address named in a setting.
  */
 export function mountQueueDashboard(app: NestExpressApplication): void {
   const serverAdapter = new ExpressAdapter();
@@ -33,10 +37,15 @@ export function mountQueueDashboard(app: NestExpressApplication): void {
 }
 
 function adminOnly(app: NestExpressApplication) {
-  const admins = new Set(app.get<ConfigService<Environment, true>>(ConfigService).get('ADMIN_EMAILS', { infer: true }));
+  const config = app.get<ConfigService<Environment, true>>(ConfigService);
   const prisma = app.get(PrismaService);
   const passwords = app.get(PasswordHasher);
   const verified = new Map<string, number>();
+  const guesses = passwordGuessLimit(app, config);
+  // The setting that once named administrators by email; an email is no proof of anything.
+  if ((config.get<string | undefined>('ADMIN_EMAILS' as keyof Environment) ?? '') !== '') {
+    new Logger('QueueDashboard').warn('ADMIN_EMAILS is ignored: grant administration with `cli user:create-admin --email <email>`');
+  }
 
   const refuse = (response: Response): void => {
     response.setHeader('WWW-Authenticate', 'Basic realm="Conduit administration", charset="UTF-8"');
@@ -55,18 +64,35 @@ function adminOnly(app: NestExpressApplication) {
     const email = decoded.slice(0, separator).trim().toLowerCase();
     const password = decoded.slice(separator + 1);
     if (separator < 0) return refuse(response);
-    prisma.user
-      .findUnique({ where: { email }, select: { passwordHash: true, isAdmin: true } })
-      .then(async (user) => {
-        // An administrator is listed in ADMIN_EMAILS or flagged by `cli user:create-admin`.
-        const verified = await passwords.verify(user?.passwordHash, password);
-        return verified && (admins.has(email) || user?.isAdmin === true);
-      })
-      .then((ok) => {
+    guesses(request, response)
+      .then(async (allowed) => {
+        if (!allowed) return;
+        const user = await prisma.user.findUnique({ where: { email }, select: { passwordHash: true, isAdmin: true } });
+        const ok = (await passwords.verify(user?.passwordHash, password)) && user?.isAdmin === true;
         if (!ok) return refuse(response);
         verified.set(fingerprint, Date.now() + VERIFIED_FOR_MS);
         next();
       })
       .catch(next);
+  };
+}
+
+/**
+ * Each password the dashboard checks costs an argon2 hash: per client address, at most
+ * RATE_LIMIT_AUTH_MAX checks per window (as for logins), then 429 with Retry-After until the
+ * window ends. Resolves to false when it answered the request itself.
+ */
+function passwordGuessLimit(app: NestExpressApplication, config: ConfigService<Environment, true>): (request: Request, response: Response) => Promise<boolean> {
+  if (config.get('RATE_LIMIT_ENABLED', { infer: true }) !== true) return () => Promise.resolve(true);
+  const storage = app.get(RedisThrottlerStorage, { strict: false });
+  const windowMs = config.get('RATE_LIMIT_WINDOW_SECONDS', { infer: true }) * 1000;
+  const limit = config.get('RATE_LIMIT_AUTH_MAX', { infer: true });
+  return async (request, response) => {
+    const record = await storage.increment(String(request.ip), windowMs, limit, windowMs, 'admin-ip');
+    if (!record.isBlocked) return true;
+    const retryAfter = Math.max(1, record.timeToBlockExpire);
+    response.setHeader('Retry-After', String(retryAfter));
+    response.status(429).json(errorBody('rate', `too many requests, retry in ${retryAfter} s`));
+    return false;
   };
 }

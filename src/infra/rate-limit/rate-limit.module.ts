@@ -19,7 +19,7 @@ export class WriteLimitsModule {}
 /**
  * Rate limits of the api, counted in Redis (see RedisThrottlerStorage): `default` on every route
  * per client address, and on login and registration `auth-ip` per address and `auth-account` per
- * email. The client address is Express's `req.ip`, which honours TRUST_PROXY.
+ * address and email together. The client address is Express's `req.ip`, which honours TRUST_PROXY.
  */
 @Module({
   imports: [
@@ -41,8 +41,10 @@ export class WriteLimitsModule {}
               ttl,
               limit: config.get('RATE_LIMIT_AUTH_ACCOUNT_MAX', { infer: true }),
               skipIf: notStrict,
-              // Without an email in the body (invalid anyway), the address stands in for it.
-              getTracker: (request: Record<string, unknown>) => accountOf(request as unknown as Request) ?? String(request.ip),
+              // Counted per address and account together: a stranger's wrong passwords must not lock the
+              // owner out, who signs in from another address. Spraying many accounts from one address
+              // is what `auth-ip` stops. Without an email in the body (invalid anyway), the address alone.
+              getTracker: (request: Record<string, unknown>) => `${String(request.ip)}|${accountOf(request as unknown as Request) ?? ''}`,
             },
           ],
         };

@@ -8,7 +8,8 @@ const STRICT_RATE_LIMIT = 'conduit:strict-rate-limit';
 
 /**
  * Routes that guess at credentials or create accounts (login, registration): on top of the
- * generous limit of every route, a strict one per client address and one per email address.
+ * generous limit of every route, a strict one per client address and a stricter one per client
+ * address and email address together.
  */
 export const StrictRateLimit = (): MethodDecorator => SetMetadata(STRICT_RATE_LIMIT, true);
 

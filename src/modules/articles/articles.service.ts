@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import type { Viewer } from '@/common/auth/viewer';
 import { Page } from '@/common/pagination/page-query.dto';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
@@ -69,7 +70,7 @@ export class ArticlesService {
     await this.writeLimits.take('articles', viewer.id);
     const tagIds = await this.tags.ensure(distinct(input.tagList ?? []), viewer.id);
     const cover = input.coverImage ? await this.uploads.coverFor(viewer.id, input.coverImage) : undefined;
-    const content = { title: input.title, slug: slugify(input.title), description: input.description, body: input.body, cover };
+    const content = { title: input.title, slug: await this.slugFor(input.title, viewer), description: input.description, body: input.body, cover };
     const publishAt = input.publishAt ? new Date(input.publishAt) : undefined;
     const row = await this.uploads.attaching('coverImage', () =>
       this.withUniqueTitle(() =>
@@ -90,7 +91,7 @@ export class ArticlesService {
     if (input.publishAt !== undefined && article.publishedAt !== null) throw new AlreadyPublished();
     const content: ArticleContent = {};
     if (input.publishAt !== undefined) content.publishAt = new Date(input.publishAt);
-    if (input.title !== undefined) Object.assign(content, { title: input.title, slug: slugify(input.title) });
+    if (input.title !== undefined) Object.assign(content, { title: input.title, slug: await this.slugFor(input.title, viewer, article.id) });
     if (input.description !== undefined) content.description = input.description;
     if (input.body !== undefined) content.body = input.body;
     if (input.coverImage !== undefined) content.cover = input.coverImage === null ? null : await this.uploads.coverFor(viewer.id, input.coverImage);
@@ -189,11 +190,24 @@ export class ArticlesService {
     return row;
   }
 
+  /** Someone else's scheduled article is not found rather than forbidden: a 403 would reveal that it exists. */
   private async requireOwned(viewer: Viewer, slug: string): Promise<{ id: number; publishedAt: Date | null }> {
     const article = await this.articles.findOwnership(slug);
-    if (!article) throw new ArticleNotFound();
+    if (!article || !isVisible(article, viewer)) throw new ArticleNotFound();
     if (article.authorId !== viewer.id) throw new NotArticleAuthor();
     return article;
+  }
+
+  /**
+   * The slug of `title`. When another author's scheduled article holds it, a 409 would reveal that
+   * article: the new one gets the slug with a random suffix instead. A slug held by a visible
+   * article still gives 409 (through the unique index, see withUniqueTitle).
+   */
+  private async slugFor(title: string, viewer: Viewer, exceptId?: number): Promise<string> {
+    const slug = slugify(title);
+    const holder = await this.articles.findOwnership(slug);
+    if (!holder || holder.id === exceptId || isVisible(holder, viewer)) return slug;
+    return `${slug}-${randomBytes(4).toString('hex')}`;
   }
 
   private async withUniqueTitle<T>(write: () => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import { hasMatch, HIGHLIGHT_END, HIGHLIGHT_START, parseSearchText, renderHighlight } from './search-text';
+import { FRAGMENT_SEPARATOR, hasMatch, HIGHLIGHT_END, HIGHLIGHT_START, parseSearchText, renderHighlight, withoutHighlightMarks } from './search-text';
 import { hasSearchableWord } from './stop-words';
 
 describe('parseSearchText', () => {
@@ -40,5 +40,13 @@ describe('hasSearchableWord', () => {
     expect(hasSearchableWord('?!, ...')).toBe(false);
     expect(hasSearchableWord('The Dragon')).toBe(true);
     expect(hasSearchableWord('42')).toBe(true);
+  });
+});
+
+describe('withoutHighlightMarks', () => {
+  it('removes the engine marks a text may hold, and nothing else', () => {
+    const typed = `${HIGHLIGHT_START}<b>owned</b>${HIGHLIGHT_END} and ${FRAGMENT_SEPARATOR}more \uE003`;
+    expect(withoutHighlightMarks(typed)).toBe('<b>owned</b> and more \uE003');
+    expect(renderHighlight(withoutHighlightMarks(typed))).not.toContain('<em>');
   });
 });

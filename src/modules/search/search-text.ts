@@ -58,6 +58,18 @@ export const HIGHLIGHT_END = '\uE001';
 /** Separates the fragments of one field in PostgreSQL's `ts_headline` output. */
 export const FRAGMENT_SEPARATOR = '\uE002';
 
+/**
+ * The marks are private-use characters, which a client can still type: an article's own U+E000
+ * would become an `<em>` of its author's choosing. Every engine is handed the text without them
+ * (PostgreSQL's ts_headline through `translate`, Elasticsearch's documents when written).
+ */
+export const HIGHLIGHT_MARKS = HIGHLIGHT_START + HIGHLIGHT_END + FRAGMENT_SEPARATOR;
+const MARK_PATTERN = new RegExp(`[${HIGHLIGHT_MARKS}]`, 'g');
+
+export function withoutHighlightMarks(text: string): string {
+  return text.replace(MARK_PATTERN, '');
+}
+
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function renderHighlight(marked: string): string {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import type { ArticleDocument, IndexedVersion } from './search-engine';
+import { withoutHighlightMarks } from './search-text';
 
 interface DocumentRow {
   id: number;
@@ -99,10 +100,11 @@ function toState(row: DocumentRow): ArticleState {
     ? {
         id: row.id,
         slug: row.slug,
-        title: row.title,
-        description: row.description,
-        body: row.body,
-        tags: row.tags,
+        // Elasticsearch highlights the stored text: it must not hold the engine's own marks.
+        title: withoutHighlightMarks(row.title),
+        description: withoutHighlightMarks(row.description),
+        body: withoutHighlightMarks(row.body),
+        tags: row.tags.map(withoutHighlightMarks),
         author: { id: row.author_id, username: row.username, image: row.image },
         favoritesCount: row.favorites_count,
         publishedAt: row.published_at.toISOString(),

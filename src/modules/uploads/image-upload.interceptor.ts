@@ -2,33 +2,47 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { ConfigService } from '@nestjs/config';
 import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Observable } from 'rxjs';
 import type { AuthenticatedRequest } from '@/common/auth/auth.decorators';
 import type { Environment } from '@/config/environment';
-import { FileTooLarge, InvalidImage, NotMultipart } from './uploads.errors';
-import { UploadsService } from './uploads.service';
+import { FileTooLarge, InvalidImage, NotMultipart, TooManyConcurrentUploads } from './uploads.errors';
+import { ReceivedFile, UploadsService } from './uploads.service';
 
 /** The form field that carries the image. */
 export const FILE_FIELD = 'file';
 
 /**
- * Parses the multipart body of an image upload, as a stream, with hard limits: the file is read
- * into memory only up to UPLOAD_MAX_BYTES, and a larger one is cut off there and answered 413
- * (the rest of the body is discarded as it arrives, never buffered). One file, a few small fields.
- * The uploader's hourly limit and quota are checked before the body is read at all.
+ * Parses the multipart body of an image upload, as a stream, with hard limits: the file is
+ * written to a temporary file (never held in memory while the client sends it) up to
+ * UPLOAD_MAX_BYTES, and a larger one is cut off there and answered 413 (the rest of the body is
+ * discarded as it arrives). One file, a few small fields. Before the body is read at all, the
+ * uploader's hourly limit and quota are checked, and the uploads one user has in flight in this
+ * process are capped at UPLOADS_CONCURRENT_PER_USER (429 with Retry-After beyond). The temporary
+ * file is deleted when the response is over, whatever happened.
  */
 @Injectable()
 export class ImageUploadInterceptor implements NestInterceptor {
   private readonly parse: RequestHandler;
   private readonly maxBytes: number;
+  private readonly perUser: number;
+  /** Uploads in flight in this process, by user id. */
+  private readonly inFlight = new Map<number, number>();
 
   constructor(
     private readonly uploads: UploadsService,
     config: ConfigService<Environment, true>,
   ) {
     this.maxBytes = config.get('UPLOAD_MAX_BYTES', { infer: true });
+    this.perUser = config.get('UPLOADS_CONCURRENT_PER_USER', { infer: true });
+    const directory = path.join(tmpdir(), 'conduit-uploads');
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
     this.parse = multer({
-      storage: multer.memoryStorage(),
+      storage: multer.diskStorage({ destination: directory, filename: (_request, _file, done) => done(null, randomBytes(16).toString('hex')) }),
       // Keep the client's full file name, so that one trying to climb directories can be refused.
       preservePath: true,
       limits: { fileSize: this.maxBytes, files: 1, fields: 4, fieldSize: 1024, parts: 6, headerPairs: 20 },
@@ -37,13 +51,39 @@ export class ImageUploadInterceptor implements NestInterceptor {
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = context.switchToHttp();
-    const request = http.getRequest<AuthenticatedRequest>();
-    if (!request.is('multipart/form-data')) throw new NotMultipart();
-    await this.uploads.assertWithinLimits(request.viewer!.id);
+    const request = http.getRequest<AuthenticatedRequest & { file?: ReceivedFile }>();
+    const response = http.getResponse<Response>();
+    try {
+      if (!request.is('multipart/form-data')) throw new NotMultipart();
+      this.claimSlot(request.viewer!.id);
+    } catch (error) {
+      throw refusedBeforeReading(request, error);
+    }
+    const userId = request.viewer!.id;
+    // 'close' comes once the response is sent or the connection is gone: the slot and the file are freed either way.
+    response.once('close', () => {
+      this.releaseSlot(userId);
+      if (request.file?.path) void rm(request.file.path, { force: true });
+    });
+    await this.uploads.assertWithinLimits(userId).catch((error: unknown) => {
+      throw refusedBeforeReading(request, error);
+    });
     await new Promise<void>((resolve, reject) => {
-      this.parse(request as Request, http.getResponse<Response>(), (error: unknown) => (error ? reject(this.translate(error)) : resolve()));
+      this.parse(request as Request, response, (error: unknown) => (error ? reject(this.translate(error)) : resolve()));
     });
     return next.handle();
+  }
+
+  private claimSlot(userId: number): void {
+    const current = this.inFlight.get(userId) ?? 0;
+    if (current >= this.perUser) throw new TooManyConcurrentUploads(this.perUser);
+    this.inFlight.set(userId, current + 1);
+  }
+
+  private releaseSlot(userId: number): void {
+    const remaining = (this.inFlight.get(userId) ?? 1) - 1;
+    if (remaining > 0) this.inFlight.set(userId, remaining);
+    else this.inFlight.delete(userId);
   }
 
   private translate(error: unknown): Error {
@@ -61,4 +101,14 @@ export class ImageUploadInterceptor implements NestInterceptor {
     // Busboy: a malformed body (no boundary, cut off mid-part).
     return new InvalidImage('is not valid multipart/form-data', 'body');
   }
+}
+
+/**
+ * A refusal answered before the body is read: the body is discarded as it arrives (never
+ * buffered), so that the connection stays usable and the client, still sending, gets the answer
+ * rather than a reset.
+ */
+function refusedBeforeReading(request: Request, error: unknown): unknown {
+  request.resume();
+  return error;
 }

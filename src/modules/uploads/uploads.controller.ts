@@ -40,7 +40,11 @@ export class UploadsController {
   @ApiAcceptedResponse({ type: UploadResponseDto, description: 'Stored, waiting to be processed' })
   @ApiResponse({ status: 413, description: 'File larger than the limit, or storage quota used up', schema: ERROR_SCHEMA })
   @ApiResponse({ status: 415, description: 'Not multipart/form-data, or not an accepted image type', schema: ERROR_SCHEMA })
-  @ApiResponse({ status: 429, description: 'Too many uploads in the last hour (see Retry-After)', schema: ERROR_SCHEMA })
+  @ApiResponse({
+    status: 429,
+    description: 'Too many uploads in the last hour (UPLOADS_PER_HOUR), or already UPLOADS_CONCURRENT_PER_USER (default 2) of yours in flight; see Retry-After',
+    schema: ERROR_SCHEMA,
+  })
   @ApiErrorResponses(422)
   upload(@CurrentUser() viewer: Viewer, @UploadedFile() file: ReceivedFile | undefined, @Body() fields: UploadImageFieldsDto): Promise<UploadResponseDto> {
     return this.uploads.accept(viewer, file, fields.purpose);

@@ -33,6 +33,17 @@ export class TooManyUploads extends DomainError {
   }
 }
 
+/** One user's uploads in flight in one api process are bounded: each holds a file and, while inspected, its bytes. */
+export class TooManyConcurrentUploads extends DomainError {
+  readonly status = 429;
+  constructor(perUser: number) {
+    super('upload', `at most ${perUser} ${perUser === 1 ? 'upload' : 'uploads'} at a time; retry when one has finished`);
+  }
+  override get headers(): Record<string, string> {
+    return { 'Retry-After': '1' };
+  }
+}
+
 export class UnsupportedImageType extends DomainError {
   readonly status = 415;
   constructor() {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Environment } from '@/config/environment';
 import type { Viewer } from '@/common/auth/viewer';
 import { OutboxService } from '@/infra/outbox/outbox.service';
@@ -9,26 +10,22 @@ import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { QUEUES } from '@/infra/queue/queues';
 import { ObjectStorage } from '@/infra/storage/object-storage';
 import type { UploadResponseDto } from './dto/upload.dto';
+import { isUploadId } from './upload-id';
 import { AcceptedType, dimensionProblem, fileNameProblem, ImageLimits, isStructurallyComplete, sniffImageType } from './image-inspection';
 import { avatarUrl, coverImage, toUploadResponse } from './upload.mapper';
 import type { CoverImage, UploadPurpose, VariantRecord } from './upload.types';
 import { InvalidImage, StorageQuotaExceeded, TooManyUploads, UnsupportedImageType, UnusableUpload, UploadNotFound } from './uploads.errors';
 import { UploadRow, UploadsRepository } from './uploads.repository';
 
-/** A file as the multipart parser hands it over. */
+/** A file as the multipart parser hands it over: written to a temporary file, not held in memory. */
 export interface ReceivedFile {
   originalname: string;
   size: number;
-  buffer: Buffer;
+  /** The temporary file (deleted by ImageUploadInterceptor once the request is over). */
+  path: string;
 }
 
 const HOUR_MS = 3600_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether a string given where an image is expected names an upload (rather than being a URL). */
-export function isUploadId(value: string): boolean {
-  return UUID.test(value);
-}
 
 /**
  * Image uploads, api side: checks a file's bytes (type, completeness, declared dimensions) before
@@ -60,7 +57,7 @@ export class UploadsService {
   }
 
   async accept(viewer: Viewer, file: ReceivedFile | undefined, purpose: UploadPurpose): Promise<UploadResponseDto> {
-    const { received, mimeType } = await this.inspect(file);
+    const { received, bytes, mimeType } = await this.inspect(file);
     const id = randomUUID();
     const row = await this.transaction.run(async (db) => {
       await this.uploads.lockOwner(viewer.id, db);
@@ -68,7 +65,7 @@ export class UploadsService {
       const created = await this.uploads.create({ id, ownerId: viewer.id, purpose, mimeType, originalKey: id, originalBytes: received.size }, db);
       await this.outbox.add(db, { queue: QUEUES.media, name: 'process-upload', payload: { uploadId: id } });
       // Stored last, inside the transaction: if storing fails nothing is recorded.
-      await this.storage.put('originals', id, received.buffer, mimeType);
+      await this.storage.put('originals', id, bytes, mimeType);
       return created;
     }).catch(async (error: unknown) => {
       // The commit itself may fail after the original was stored: leave nothing behind.
@@ -127,18 +124,20 @@ export class UploadsService {
   }
 
   /** The file and its type from the bytes, or a 4xx saying what is wrong with it. */
-  private async inspect(file: ReceivedFile | undefined): Promise<{ received: ReceivedFile; mimeType: AcceptedType }> {
+  private async inspect(file: ReceivedFile | undefined): Promise<{ received: ReceivedFile; bytes: Buffer; mimeType: AcceptedType }> {
     if (!file) throw new InvalidImage("can't be blank");
     const nameProblem = fileNameProblem(file.originalname);
     if (nameProblem) throw new InvalidImage(nameProblem, 'filename');
     if (file.size === 0) throw new InvalidImage('is empty');
-    const type = sniffImageType(file.buffer);
+    // In memory from here to the store only; ImageUploadInterceptor bounds how many uploads get here at once.
+    const bytes = await readFile(file.path);
+    const type = sniffImageType(bytes);
     if (!type) throw new UnsupportedImageType();
-    if (!isStructurallyComplete(type, file.buffer)) throw new InvalidImage('is truncated or corrupt');
-    const { width, height } = await readDimensions(file.buffer);
+    if (!isStructurallyComplete(type, bytes)) throw new InvalidImage('is truncated or corrupt');
+    const { width, height } = await readDimensions(bytes);
     const problem = dimensionProblem(width, height, this.limits);
     if (problem) throw new InvalidImage(problem);
-    return { received: file, mimeType: type };
+    return { received: file, bytes, mimeType: type };
   }
 
   private checkUsage(usage: { lastHour: number; oldestInLastHour: Date | null; storedBytes: number }, incomingBytes: number): void {

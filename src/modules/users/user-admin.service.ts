@@ -3,7 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 import { PasswordHasher } from '@/common/auth/password-hasher';
-import { LoginUserDto, NewUserDto } from './dto/user-requests.dto';
+import { NewUserDto, PasswordResetDto } from './dto/user-requests.dto';
 import { AccountRow, UsersRepository } from './users.repository';
 
 /** A problem with the operator's input, or a missing account; its message is one line. */
@@ -40,21 +40,22 @@ export class UserAdminService {
     if (!input.username) throw new UserAdminError(`no user with email ${email}: give --username to create one`);
     const generatedPassword = input.password === undefined ? newPassword() : undefined;
     const password = input.password ?? generatedPassword!;
-    check(NewUserDto, { email, username: input.username, password });
-    if (await this.users.findAccount({ username: input.username })) throw new UserAdminError(`username ${input.username} is taken`);
-    const created = await this.users.create({ email, username: input.username, passwordHash: await this.passwords.hash(password), isAdmin: true });
+    const { username } = check(NewUserDto, { email, username: input.username, password });
+    if ((await this.users.takenFields({ username })).length > 0) throw new UserAdminError(`username ${username} is taken`);
+    const created = await this.users.create({ email, username, passwordHash: await this.passwords.hash(password), isAdmin: true });
     return { user: { id: created.id, email: created.email, username: created.username, isAdmin: true }, action: 'created', generatedPassword };
   }
 
-  async resetPassword(input: { email: string; password?: string }): Promise<{ user: AccountRow; generatedPassword?: string }> {
+  /** Sets a new password and retires every token issued before (`tokenVersion` is the new token version). */
+  async resetPassword(input: { email: string; password?: string }): Promise<{ user: AccountRow; generatedPassword?: string; tokenVersion: number }> {
     const email = input.email.trim().toLowerCase();
     const generatedPassword = input.password === undefined ? newPassword() : undefined;
     const password = input.password ?? generatedPassword!;
-    check(LoginUserDto, { email, password });
+    check(PasswordResetDto, { email, password });
     const user = await this.users.findAccount({ email });
     if (!user) throw new UserAdminError(`no user with email ${email}`);
-    await this.users.update(user.id, { passwordHash: await this.passwords.hash(password) });
-    return { user, generatedPassword };
+    const updated = await this.users.update(user.id, { passwordHash: await this.passwords.hash(password), rotateTokens: true });
+    return { user, generatedPassword, tokenVersion: updated.tokenVersion };
   }
 }
 
@@ -63,9 +64,11 @@ function newPassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
-function check(type: typeof NewUserDto | typeof LoginUserDto, plain: object): void {
-  const errors = validateSync(plainToInstance(type, plain));
-  if (errors.length === 0) return;
+/** The input as the API would take it (trimmed, normalised), or the problems in one line. */
+function check<T extends object>(type: new () => T, plain: object): T {
+  const instance = plainToInstance(type, plain);
+  const errors = validateSync(instance);
+  if (errors.length === 0) return instance;
   const problems = errors.map((error) => `${error.property} ${Object.values(error.constraints ?? {})[0] ?? 'is invalid'}`);
   throw new UserAdminError(problems.join('; '));
 }

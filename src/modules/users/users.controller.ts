@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Put } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Put } from '@nestjs/common';
 import { ApiConflictResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Auth, CurrentUser } from '@/common/auth/auth.decorators';
 import type { Viewer } from '@/common/auth/viewer';
@@ -8,6 +8,9 @@ import { LoginUserRequestDto, NewUserRequestDto, UpdateUserRequestDto } from './
 import { UserResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
 
+/** Every answer here carries a token: no browser, proxy or CDN may keep one (Cache-Control: no-store). */
+const NO_STORE = Header('Cache-Control', 'no-store');
+
 @ApiTags('User and Authentication')
 @Controller()
 export class UsersController {
@@ -15,6 +18,7 @@ export class UsersController {
 
   /** Login for existing user */
   @Post('users/login')
+  @NO_STORE
   @HttpCode(HttpStatus.OK)
   @StrictRateLimit()
   @ApiOperation({ operationId: 'Login', summary: 'Existing user login' })
@@ -26,6 +30,7 @@ export class UsersController {
 
   /** Register a new user */
   @Post('users')
+  @NO_STORE
   @StrictRateLimit()
   @ApiOperation({ operationId: 'CreateUser', summary: 'Register a new user' })
   @ApiConflictResponse({ description: 'Email or username already taken', schema: { $ref: '#/components/schemas/GenericErrorModel' } })
@@ -36,6 +41,7 @@ export class UsersController {
 
   /** Gets the currently logged-in user */
   @Get('user')
+  @NO_STORE
   @Auth()
   @ApiOperation({ operationId: 'GetCurrentUser', summary: 'Get current user' })
   @ApiErrorResponses(422)
@@ -43,8 +49,15 @@ export class UsersController {
     return this.users.current(viewer);
   }
 
-  /** Updated user information for current user. `null` clears `bio` and `image`. */
+  /**
+   * Updated user information for current user. `null` clears `bio` and `image`. Changing `email`
+   * or `password` needs `currentPassword` and retires every earlier token: the answer carries a
+   * new one.
+   */
   @Put('user')
+  @NO_STORE
+  // It checks the current password of an email or password change: as many guesses as a login.
+  @StrictRateLimit()
   @Auth()
   @ApiOperation({ operationId: 'UpdateCurrentUser', summary: 'Update current user' })
   @ApiConflictResponse({ description: 'Email or username already taken', schema: { $ref: '#/components/schemas/GenericErrorModel' } })

@@ -23,3 +23,16 @@ export class EmptyUserUpdate extends InvalidError {
     super('user', 'must have at least one field');
   }
 }
+
+/** Changing the email or password needs the current password: a token alone is not enough. */
+export class CurrentPasswordMissing extends InvalidError {
+  constructor() {
+    super('currentPassword', "can't be blank");
+  }
+}
+
+export class CurrentPasswordIncorrect extends InvalidError {
+  constructor() {
+    super('currentPassword', 'is incorrect');
+  }
+}

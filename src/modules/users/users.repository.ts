@@ -9,6 +9,7 @@ export const USER_SELECT = {
   username: true,
   bio: true,
   image: true,
+  tokenVersion: true,
 } satisfies Prisma.UserSelect;
 
 export type UserRow = Prisma.UserGetPayload<{ select: typeof USER_SELECT }>;
@@ -24,6 +25,8 @@ export interface UserChanges {
   emailNotifications?: boolean;
   digestEmails?: boolean;
   isAdmin?: boolean;
+  /** Retires every token issued so far (a password or email change). */
+  rotateTokens?: boolean;
 }
 
 export interface AccountRow {
@@ -49,20 +52,24 @@ export class UsersRepository {
     return this.prisma.user.findUnique({ where: { email }, select: { id: true, passwordHash: true } });
   }
 
-  /** Which of the given email and username belong to someone other than `exceptId`. */
+  findCredentialsById(id: number): Promise<{ email: string; passwordHash: string } | null> {
+    return this.prisma.user.findUnique({ where: { id }, select: { email: true, passwordHash: true } });
+  }
+
+  /**
+   * Which of the given email and username belong to someone other than `exceptId`. Usernames are
+   * compared case-insensitively, as the unique index on lower(username) does.
+   */
   async takenFields(candidate: { email?: string; username?: string }, exceptId?: number): Promise<Array<'email' | 'username'>> {
-    const or: Prisma.UserWhereInput[] = [];
-    if (candidate.email !== undefined) or.push({ email: candidate.email });
-    if (candidate.username !== undefined) or.push({ username: candidate.username });
-    if (or.length === 0) return [];
-    const owners = await this.prisma.user.findMany({
-      where: { OR: or, ...(exceptId !== undefined && { id: { not: exceptId } }) },
-      select: { email: true, username: true },
-    });
+    if (candidate.email === undefined && candidate.username === undefined) return [];
+    const owners = await this.prisma.$queryRaw<Array<{ email: string; username: string }>>`
+      SELECT email, username FROM users
+      WHERE (email = ${candidate.email ?? null} OR lower(username) = lower(${candidate.username ?? null}))
+        AND id <> ${exceptId ?? 0}`;
     const taken = new Set<'email' | 'username'>();
     for (const owner of owners) {
       if (owner.email === candidate.email) taken.add('email');
-      if (owner.username === candidate.username) taken.add('username');
+      if (candidate.username !== undefined && owner.username.toLowerCase() === candidate.username.toLowerCase()) taken.add('username');
     }
     return [...taken];
   }
@@ -71,7 +78,7 @@ export class UsersRepository {
     return db.user.create({ data, select: USER_SELECT });
   }
 
-  update(id: number, changes: UserChanges): Promise<UserRow> {
-    return this.prisma.user.update({ where: { id }, data: changes, select: USER_SELECT });
+  update(id: number, { rotateTokens, ...changes }: UserChanges): Promise<UserRow> {
+    return this.prisma.user.update({ where: { id }, data: { ...changes, ...(rotateTokens && { tokenVersion: { increment: 1 } }) }, select: USER_SELECT });
   }
 }

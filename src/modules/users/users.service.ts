@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PasswordHasher } from '@/common/auth/password-hasher';
 import { TokenService } from '@/common/auth/token.service';
+import { TokenVersions } from '@/common/auth/token-versions';
 import type { Viewer } from '@/common/auth/viewer';
 import { UnauthorizedError } from '@/common/errors/domain-error';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
@@ -8,12 +9,13 @@ import { CacheTags } from '@/infra/cache/cache-tags';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
-import { isUploadId, UploadsService } from '@/modules/uploads/uploads.service';
+import { isUploadId } from '@/modules/uploads/upload-id';
+import { UploadsService } from '@/modules/uploads/uploads.service';
 import type { LoginUserDto, NewUserDto, UpdateUserDto } from './dto/user-requests.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
 import { toUserResponse } from './user.mapper';
 import { UserChanges, UsersRepository } from './users.repository';
-import { EmptyUserUpdate, InvalidCredentials, UserFieldsTaken } from './users.errors';
+import { CurrentPasswordIncorrect, CurrentPasswordMissing, EmptyUserUpdate, InvalidCredentials, UserFieldsTaken } from './users.errors';
 
 @Injectable()
 export class UsersService {
@@ -21,6 +23,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly passwords: PasswordHasher,
     private readonly tokens: TokenService,
+    private readonly tokenVersions: TokenVersions,
     private readonly cache: CacheInvalidator,
     private readonly transaction: TransactionRunner,
     private readonly notifications: NotificationsService,
@@ -37,7 +40,7 @@ export class UsersService {
         return created;
       }),
     );
-    return toUserResponse(user, this.tokens.issue(user.id));
+    return toUserResponse(user, this.tokens.issue(user.id, user.tokenVersion));
   }
 
   async login(input: LoginUserDto): Promise<UserResponseDto> {
@@ -47,7 +50,7 @@ export class UsersService {
     }
     const user = await this.users.findById(credentials.id);
     if (!user) throw new InvalidCredentials();
-    return toUserResponse(user, this.tokens.issue(user.id));
+    return toUserResponse(user, this.tokens.issue(user.id, user.tokenVersion));
   }
 
   async current(viewer: Viewer): Promise<UserResponseDto> {
@@ -57,27 +60,42 @@ export class UsersService {
   }
 
   async update(viewer: Viewer, input: UpdateUserDto): Promise<UserResponseDto> {
+    const credentials = await this.users.findCredentialsById(viewer.id);
+    if (!credentials) throw new UnauthorizedError('token', 'is invalid');
+    // The address already held, in any case (the DTO lower-cases it), is no change at all.
+    const newEmail = input.email !== undefined && input.email !== credentials.email ? input.email : undefined;
+    // A stolen token alone must not be enough to take the account over; checked before any other work.
+    const rotateTokens = newEmail !== undefined || input.password !== undefined;
+    if (rotateTokens) await this.assertCurrentPassword(credentials.passwordHash, input.currentPassword);
+
     const changes: UserChanges = {};
-    if (input.email !== undefined) changes.email = input.email;
+    if (newEmail !== undefined) changes.email = newEmail;
     if (input.username !== undefined) changes.username = input.username;
     if (input.bio !== undefined) changes.bio = input.bio;
     if (input.image !== undefined) Object.assign(changes, await this.avatarChange(viewer, input.image));
     if (input.emailNotifications !== undefined) changes.emailNotifications = input.emailNotifications;
     if (input.digestEmails !== undefined) changes.digestEmails = input.digestEmails;
     if (input.password !== undefined) changes.passwordHash = await this.passwords.hash(input.password);
-    if (Object.keys(changes).length === 0) throw new EmptyUserUpdate();
+    if (Object.keys(changes).length === 0 && input.email === undefined) throw new EmptyUserUpdate();
+    changes.rotateTokens = rotateTokens;
 
     await this.assertAvailable({ email: changes.email, username: changes.username }, viewer.id);
     // A rename also retires the profile cached under the old name, which only the old row knows.
     const previous = changes.username !== undefined ? await this.users.findById(viewer.id) : null;
     const user = await this.uploads.attaching('image', () => this.withUniqueness(() => this.users.update(viewer.id, changes)));
+    if (changes.rotateTokens) await this.tokenVersions.changed(user.id, user.tokenVersion);
     await this.cache.invalidate(
       CacheTags.profiles,
       CacheTags.articles,
       CacheTags.user(user.username),
       ...(previous ? [CacheTags.user(previous.username)] : []),
     );
-    return toUserResponse(user, viewer.token);
+    return toUserResponse(user, changes.rotateTokens ? this.tokens.issue(user.id, user.tokenVersion) : viewer.token);
+  }
+
+  private async assertCurrentPassword(hash: string, given: string | undefined): Promise<void> {
+    if (given === undefined) throw new CurrentPasswordMissing();
+    if (!(await this.passwords.verify(hash, given))) throw new CurrentPasswordIncorrect();
   }
 
   /** `image` is a URL (kept as given), null (cleared), or the id of a processed avatar upload. */
@@ -98,7 +116,8 @@ export class UsersService {
       return await write();
     } catch (error) {
       const fields = uniqueViolationFields(error);
-      if (fields) throw new UserFieldsTaken([fields.includes('username') ? 'username' : 'email']);
+      // The username's indexes are `users_username_key` and `users_username_lower_key`.
+      if (fields) throw new UserFieldsTaken([fields.some((field) => field.includes('username')) ? 'username' : 'email']);
       throw error;
     }
   }

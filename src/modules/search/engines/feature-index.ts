@@ -1,6 +1,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { FeatureDocument, FeatureDocumentOperation, FeatureDocumentSearch, FeatureDocumentSearchResult } from '../search-engine';
 import { externalVersionMeta, FRAGMENTS_HIGHLIGHT, rankedPageRequest, searchTextQuery, totalHits, WHOLE_FIELD_HIGHLIGHT } from './article-index';
+import { withoutHighlightMarks } from '../search-text';
 
 /**
  * Pure builders of the Elasticsearch requests for generated features' documents (one index for
@@ -60,6 +61,9 @@ export function featureBulkOperations(
 ): Array<estypes.BulkOperationContainer | (FeatureDocument & { type: string })> {
   return operations.flatMap((operation): Array<estypes.BulkOperationContainer | (FeatureDocument & { type: string })> => {
     const meta = externalVersionMeta(index, featureDocumentId(operation.type, operation.id), operation.version);
-    return operation.kind === 'index' ? [{ index: meta }, { type: operation.type, ...operation.document }] : [{ delete: meta }];
+    if (operation.kind === 'delete') return [{ delete: meta }];
+    // Elasticsearch highlights the stored text: it must not hold the engine's own marks.
+    const { title, text } = operation.document;
+    return [{ index: meta }, { type: operation.type, ...operation.document, title: withoutHighlightMarks(title), text: withoutHighlightMarks(text) }];
   });
 }

@@ -18,7 +18,7 @@ import type {
   SyncOutcome,
   TrendingTag,
 } from '../search-engine';
-import { FRAGMENT_SEPARATOR, hasMatch, HIGHLIGHT_END, HIGHLIGHT_START } from '../search-text';
+import { FRAGMENT_SEPARATOR, hasMatch, HIGHLIGHT_END, HIGHLIGHT_MARKS, HIGHLIGHT_START } from '../search-text';
 
 const WHOLE_FIELD = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_END}, HighlightAll=true`;
 const BODY_FRAGMENTS = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_END}, MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=${FRAGMENT_SEPARATOR}`;
@@ -100,10 +100,10 @@ export class PostgresSearchEngine implements SearchEngine {
       SELECT counted.total, hit.* FROM (SELECT count(*)::int AS total FROM (SELECT 1 FROM matches LIMIT ${search.totalMax}) AS capped) AS counted
       LEFT JOIN LATERAL (
         SELECT page.id, page.score::float8 AS score,
-               ts_headline('english', a.title, q.query, ${WHOLE_FIELD}) AS title,
-               ts_headline('english', a.description, q.query, ${WHOLE_FIELD}) AS description,
-               ts_headline('english', a.body, q.query, ${BODY_FRAGMENTS}) AS body,
-               ARRAY(SELECT ts_headline('english', t.name, q.query, ${WHOLE_FIELD})
+               ts_headline('english', translate(a.title, ${HIGHLIGHT_MARKS}, ''), q.query, ${WHOLE_FIELD}) AS title,
+               ts_headline('english', translate(a.description, ${HIGHLIGHT_MARKS}, ''), q.query, ${WHOLE_FIELD}) AS description,
+               ts_headline('english', translate(a.body, ${HIGHLIGHT_MARKS}, ''), q.query, ${BODY_FRAGMENTS}) AS body,
+               ARRAY(SELECT ts_headline('english', translate(t.name, ${HIGHLIGHT_MARKS}, ''), q.query, ${WHOLE_FIELD})
                      FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id ORDER BY t.name) AS tags
         FROM page JOIN articles a ON a.id = page.id CROSS JOIN q
       ) AS hit ON true
@@ -141,8 +141,8 @@ export class PostgresSearchEngine implements SearchEngine {
       SELECT counted.total, hit.* FROM (SELECT count(*)::int AS total FROM (SELECT 1 FROM matches LIMIT ${search.totalMax}) AS capped) AS counted
       LEFT JOIN LATERAL (
         SELECT page.id, page.score::float8 AS score,
-               ts_headline('english', d.title, q.query, ${WHOLE_FIELD}) AS title,
-               ts_headline('english', d.text, q.query, ${BODY_FRAGMENTS}) AS text
+               ts_headline('english', translate(d.title, ${HIGHLIGHT_MARKS}, ''), q.query, ${WHOLE_FIELD}) AS title,
+               ts_headline('english', translate(d.text, ${HIGHLIGHT_MARKS}, ''), q.query, ${BODY_FRAGMENTS}) AS text
         FROM page JOIN search_documents d ON d.type = ${search.type} AND d.id = page.id CROSS JOIN q
       ) AS hit ON true
       ORDER BY hit.score DESC, hit.id DESC`);

@@ -1,0 +1,72 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import Redis from 'ioredis';
+import type { Environment } from '@/config/environment';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+
+/**
+ * How long Redis remembers a user's token version. Bounds how long an older token could still be
+ * accepted should recording a change in Redis fail (a change normally takes effect at once).
+ */
+export const TOKEN_VERSION_CACHE_SECONDS = 60;
+
+export function tokenVersionKey(userId: number): string {
+  return `conduit:token-version:${userId}`;
+}
+
+/**
+ * The current token version of each user (`users.token_version`): a token issued under an older
+ * one is refused. Read on every authenticated request, so it is kept in Redis, shared by every api
+ * replica, and read from PostgreSQL only on a miss or while Redis is unavailable. A change writes
+ * the new version over the cached one right after its commit; a miss fills the cache only if
+ * nothing is there yet (SET NX), so a reader that read the old version just before the commit
+ * cannot put it back.
+ */
+@Injectable()
+export class TokenVersions implements OnModuleDestroy {
+  private readonly logger = new Logger('TokenVersions');
+  private readonly redis: Redis;
+  private warned = false;
+
+  constructor(
+    @Inject(ConfigService) config: ConfigService<Environment, true>,
+    private readonly prisma: PrismaService,
+  ) {
+    this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
+      connectTimeout: 2_000,
+      commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    });
+    this.redis.on('error', (error: Error) => this.warnOnce(error));
+    this.redis.on('ready', () => (this.warned = false));
+  }
+
+  /** The version a token of `userId` must carry, or null when the account no longer exists. */
+  async current(userId: number): Promise<number | null> {
+    const cached = await this.redis.get(tokenVersionKey(userId)).catch((error: Error) => this.warnOnce(error));
+    if (typeof cached === 'string' && /^\d+$/.test(cached)) return Number(cached);
+    const row = await this.prisma.user.findUnique({ where: { id: userId }, select: { tokenVersion: true } });
+    if (!row) return null;
+    await this.redis.set(tokenVersionKey(userId), String(row.tokenVersion), 'EX', TOKEN_VERSION_CACHE_SECONDS, 'NX').catch((error: Error) => this.warnOnce(error));
+    return row.tokenVersion;
+  }
+
+  /** Records a version just committed, so that every replica refuses the older tokens at once. */
+  async changed(userId: number, version: number): Promise<void> {
+    await this.redis.set(tokenVersionKey(userId), String(version), 'EX', TOKEN_VERSION_CACHE_SECONDS).catch((error: Error) => this.warnOnce(error));
+  }
+
+  onModuleDestroy(): void {
+    this.redis.disconnect();
+  }
+
+  private warnOnce(error: Error): undefined {
+    if (!this.warned) {
+      this.warned = true;
+      this.logger.warn(`Token versions read from PostgreSQL while Redis is unavailable: ${error.message}`);
+    }
+    return undefined;
+  }
+}
