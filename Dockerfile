@@ -50,7 +50,7 @@ RUN --mount=type=cache,target=/root/.npm version=$(node -p "require('./node_modu
 # What nothing runs: source maps, type declarations, and Prisma's query compilers for the other
 # databases (the generated client loads the PostgreSQL one only, about 60 MB of the rest).
 RUN find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.tsbuildinfo' \) -delete \
- && find node_modules/@prisma/client/runtime -name 'query_compiler_*' ! -name 'query_compiler_fast_bg.postgresql.wasm-base64.js' -delete
+ && find node_modules/@prisma/client/runtime -name 'query_compiler_*' ! -name 'query_compiler_fast_bg.postgresql.js' ! -name 'query_compiler_fast_bg.postgresql.wasm-base64.js' -delete
 
 # Compile: `npm run build` runs `prisma:generate` (with the stub engine, offline) then `nest build`.
 FROM deps AS build

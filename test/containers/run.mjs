@@ -14,6 +14,7 @@
 //                done twice, SIGTERM to the api and the workers (exit 0 within SHUTDOWN_TIMEOUT_MS),
 //                and the image run without --init (node as PID 1)
 //   7. down      `down -v`
+//   8. README    its other quick start, without Docker, on a fresh clone (quickstart.mjs)
 //
 // Without root or apt-get it says so in one line and exits 0, except under CI=true, where it fails.
 // Writes .tmp/test-results/containers.json ({ passed, failed, timings, sizes }) for `npm test`.
@@ -22,6 +23,7 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
+import { readmeQuickStart } from './quickstart.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -37,6 +39,7 @@ const ENGINE_ENV = {
   ...process.env,
   DOCKER_HOST: `unix://${process.env.CONDUIT_DOCKER_SOCKET || '/run/conduit-docker.sock'}`,
   DOCKER_BUILDKIT: '1',
+  COMPOSE_DOCKER_CLI_BUILD: '1',
   PATH: `${CLIENT_DIR}:${process.env.PATH}`,
   API_HOST_PORT: '4000',
   MAILPIT_HOST_PORT: '4025',
@@ -354,7 +357,8 @@ async function main() {
     console.log(`rebuilt after a source change: ${rebuilt.join(' | ')}`);
 
     await timed('up', async () => {
-      await compose(['up', '-d'], { quiet: true });
+      // README's `docker compose up --build`, detached; the image is in the build cache by now.
+      await compose(['up', '-d', '--build'], { quiet: true });
       const api = (await containerIds('api'))[0];
       await until('the api healthy', 180_000, async () => (await docker(['inspect', '-f', '{{.State.Health.Status}}', api], { quiet: true })).stdout.trim() === 'healthy');
     });
@@ -385,6 +389,7 @@ async function main() {
     await sh('bash', [`${HERE}/engine.sh`, 'stop'], { allowFailure: true });
     timings.total = Math.round((performance.now() - total) / 100) / 10;
   }
+  await timed('README without Docker', () => readmeQuickStart(ROOT, check));
   console.log('\n== timings (s)');
   for (const [name, seconds] of Object.entries(timings)) console.log(`${name.padEnd(24)} ${String(seconds).padStart(7)}`);
   console.log('\n== sizes');
