@@ -300,7 +300,7 @@ async function twoWorkers(run) {
   const counts = subjects.map((subject) => all.filter((each) => each === subject).length);
   check(`${burst} welcome mails, each delivered exactly once by two workers`, Array.isArray(delivered) && counts.every((count) => count === 1), counts.join(','));
   const sent = await Promise.all(workers.map(async (id) => ((await docker(['logs', '--since', String(since), id], { quiet: true })).stdout.match(/sent </g) ?? []).length));
-  check('both workers took mail jobs', sent.every((count) => count > 0), `mails sent per worker: ${sent.join(', ')}`);
+  check(`both workers took mail jobs (mails sent per worker: ${sent.join(', ')})`, sent.every((count) => count > 0));
 }
 
 /** SIGTERM (docker stop) to a container: exit 0 well within SHUTDOWN_TIMEOUT_MS. */
@@ -365,8 +365,13 @@ async function main() {
     const ps = (await compose(['ps'], { quiet: true })).stdout;
     console.log(ps);
     const migrate = JSON.parse((await docker(['inspect', '-f', '{{json .State}}', (await compose(['ps', '-a', '-q', 'migrate'], { quiet: true })).stdout.trim()], { quiet: true })).stdout);
-    check('migrate ran once and exited 0 before the api started', migrate.ExitCode === 0 && migrate.Status === 'exited', JSON.stringify(migrate));
     const api = (await containerIds('api'))[0];
+    const apiState = JSON.parse((await docker(['inspect', '-f', '{{json .State}}', api], { quiet: true })).stdout);
+    check(
+      'migrate exited 0 before the api started (depends_on: service_completed_successfully)',
+      migrate.ExitCode === 0 && migrate.Status === 'exited' && Date.parse(migrate.FinishedAt) <= Date.parse(apiState.StartedAt),
+      `migrate ${JSON.stringify(migrate)}, api started ${apiState.StartedAt}`,
+    );
     const hostConfig = JSON.parse((await docker(['inspect', '-f', '{{json .HostConfig}}', api], { quiet: true })).stdout);
     check('the api runs with a read-only root filesystem', hostConfig.ReadonlyRootfs === true);
     check('the api is published on 127.0.0.1 only', Object.values(hostConfig.PortBindings).flat().every((binding) => binding.HostIp === '127.0.0.1'), JSON.stringify(hostConfig.PortBindings));
