@@ -10,6 +10,7 @@
 //   newman     npm run test:newman             (the RealWorld Postman collection against the build)
 //   drills     npm run drills                  (fault drills: real processes, their own PostgreSQL, Redis, SMTP)
 //   containers npm run test:containers         (the image built and the compose stack run for real: test/containers)
+//   quickstart npm run test:quickstart         (README's steps without Docker, on a fresh clone)
 //
 // Ends with a table (step, result, tests, seconds) and, as its last line, `N passed, M failed`,
 // for CI tooling to read. N and M count tests: each Jest test and each newman assertion, and one for
@@ -40,6 +41,11 @@ function containersCounts() {
   return report && { passed: report.passed, failed: report.failed, label: 'checks' };
 }
 
+function quickstartCounts() {
+  const report = readJson(resultFile('quickstart'));
+  return report && { passed: report.passed, failed: report.failed, label: 'checks' };
+}
+
 function newmanCounts() {
   const report = readJson(resultFile('newman'));
   return report && { passed: report.assertions.total - report.assertions.failed, failed: report.assertions.failed, label: 'assertions' };
@@ -56,6 +62,7 @@ const steps = [
   { name: 'newman', command: ['npm', 'run', 'test:newman'], env: { NEWMAN_SUMMARY_JSON: resultFile('newman') }, counts: newmanCounts },
   { name: 'drills', command: ['npm', 'run', 'drills', ...jestJson('drills')], counts: () => jestCounts('drills') },
   { name: 'containers', command: ['npm', 'run', 'test:containers'], counts: containersCounts },
+  { name: 'quickstart', command: ['npm', 'run', 'test:quickstart'], counts: quickstartCounts },
 ];
 
 function run([program, ...args], env) {

@@ -14,8 +14,8 @@
 //                done twice, SIGTERM to the api and the workers (exit 0 within SHUTDOWN_TIMEOUT_MS),
 //                and the image run without --init (node as PID 1)
 //   7. down      `down -v`
-//   8. README    its other quick start, without Docker, on a fresh clone (quickstart.mjs)
 //
+// README's other quick start, without Docker, is `npm run test:quickstart` (quickstart.mjs).
 // Without root or apt-get it says so in one line and exits 0, except under CI=true, where it fails.
 // Writes .tmp/test-results/containers.json ({ passed, failed, timings, sizes }) for `npm test`.
 import { execFileSync, spawn } from 'node:child_process';
@@ -23,7 +23,6 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
-import { readmeQuickStart } from './quickstart.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -394,7 +393,6 @@ async function main() {
     await sh('bash', [`${HERE}/engine.sh`, 'stop'], { allowFailure: true });
     timings.total = Math.round((performance.now() - total) / 100) / 10;
   }
-  await timed('README without Docker', () => readmeQuickStart(ROOT, check));
   console.log('\n== timings (s)');
   for (const [name, seconds] of Object.entries(timings)) console.log(`${name.padEnd(24)} ${String(seconds).padStart(7)}`);
   console.log('\n== sizes');
