@@ -81,10 +81,17 @@ debian_root() {
   docker import "$CACHE/$suite.tar" "$tag" >/dev/null
 }
 
+# Runs its arguments in the background; `wait_all` waits for every one and fails if any failed.
+jobs_started=()
+background() { "$@" & jobs_started+=($!); }
+wait_all() { local pid; for pid in "${jobs_started[@]}"; do wait "$pid"; done; jobs_started=(); }
+
 images() {
   mkdir -p "$CACHE"
-  debian_root bookworm localhost/debian:bookworm-slim
-  debian_root trixie localhost/debian:trixie-slim # PostgreSQL 17 (bookworm has 15)
+  # Downloads and builds side by side: most of their time is spent waiting on the mirrors.
+  background debian_root bookworm localhost/debian:bookworm-slim
+  background debian_root trixie localhost/debian:trixie-slim # PostgreSQL 17 (bookworm has 15)
+  wait_all
 
   # node:24-slim: Node.js and npm from the npm registry (kept in the cache), and this machine's CA
   # bundle, as HTTPS leaving some machines is re-signed by a local CA that npm ci must trust.
@@ -96,12 +103,12 @@ images() {
     cp "$file" "$node/"
   done
   cp /etc/ssl/certs/ca-certificates.crt "$node/machine-ca-certificates.crt"
-  build_once docker.io/library/node:24-slim "$node" --build-arg NODE_VERSION="$NODE_VERSION" --build-arg NPM_VERSION="$NPM_VERSION"
-
-  build_once docker.io/library/postgres:17 "$HERE/images/postgres-17"
-  build_once docker.io/library/redis:7 "$HERE/images/redis-7"
-  build_once docker.elastic.co/elasticsearch/elasticsearch:9.2.0 "$HERE/images/elasticsearch"
-  build_once docker.io/axllent/mailpit:v1.21 "$HERE/images/mailpit"
+  background build_once docker.io/library/node:24-slim "$node" --build-arg NODE_VERSION="$NODE_VERSION" --build-arg NPM_VERSION="$NPM_VERSION"
+  background build_once docker.io/library/postgres:17 "$HERE/images/postgres-17"
+  background build_once docker.io/library/redis:7 "$HERE/images/redis-7"
+  background build_once docker.elastic.co/elasticsearch/elasticsearch:9.2.0 "$HERE/images/elasticsearch"
+  background build_once docker.io/axllent/mailpit:v1.21 "$HERE/images/mailpit"
+  wait_all
 }
 
 case "${1:-}" in
