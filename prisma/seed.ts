@@ -5,12 +5,16 @@
  */
 import 'reflect-metadata';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { describeFailure } from '../src/cli/cli-errors';
 import { generateData, SEED_PASSWORD, SEED_SIZES, seedEmail } from '../src/cli/seed/data-generator';
+import { loadEnvFile } from '../src/config/env-file';
 import { PrismaClient } from '../src/generated/prisma/client';
 
 async function main(): Promise<void> {
+  loadEnvFile();
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set');
+  if (!url) throw new Error('DATABASE_URL is not set (in the environment or .env; see .env.example)');
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgresql:// connection string (see .env.example)');
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
   try {
     const result = await generateData(prisma, { sizes: SEED_SIZES.small });
@@ -22,6 +26,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`db:seed failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`db:seed failed: ${describeFailure(error, process.env.DATABASE_URL)}`);
   process.exit(1);
 });

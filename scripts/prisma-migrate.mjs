@@ -36,6 +36,15 @@ function fail(message) {
   process.exit(1);
 }
 
+// As the api, worker and cli read it (src/config/env-file.ts): `.env` if present, the environment
+// winning, and an empty value meaning "not set".
+function loadEnvFile() {
+  const dropEmpty = () => Object.keys(process.env).forEach((name) => process.env[name] === '' && delete process.env[name]);
+  dropEmpty();
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
+  dropEmpty();
+}
+
 function loadEngine() {
   const wasmPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg').replace(/\.js$/, '.wasm');
   const module = new WebAssembly.Module(fs.readFileSync(wasmPath));
@@ -182,15 +191,18 @@ if (!commands[command]) {
   console.error('usage: prisma-migrate.mjs deploy | status | create <name>');
   process.exit(2);
 }
+loadEnvFile();
 const url = process.env.DATABASE_URL;
-if (!url) fail('DATABASE_URL is not set');
+if (!url) fail('DATABASE_URL is not set (in the environment or .env; see .env.example)');
+if (!/^postgres(ql)?:\/\//.test(url)) fail('DATABASE_URL must be a postgresql:// connection string (see .env.example)');
 
 let engine;
 try {
   engine = await openEngine(url);
   await commands[command](engine, name);
 } catch (error) {
-  fail(`${command} failed: ${error?.message ?? error}`);
+  // One line: the engine's messages add advice on further lines ("Please make sure your database server is running").
+  fail(`${command} failed: ${String(error?.message ?? error).split('\n').find((line) => line.trim())}`);
 } finally {
   engine?.free?.();
 }

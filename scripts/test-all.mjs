@@ -4,11 +4,13 @@
 //   typecheck  tsc --noEmit -p tsconfig.json   (ts-jest does not type-check: see jest.config.js)
 //   build      npm run build
 //   unit       npm run test:unit
-//   docker     npm run check:docker
+//   docker     npm run check:docker            (what one container run cannot show: see the script)
 //   e2e        npm run test:e2e                (a fresh, migrated test database: with-test-db.mjs)
 //   generator  npm run test:generator          (generated features build, lint and pass their tests, in a copy)
 //   newman     npm run test:newman             (the RealWorld Postman collection against the build)
 //   drills     npm run drills                  (fault drills: real processes, their own PostgreSQL, Redis, SMTP)
+//   containers npm run test:containers         (the image built and the compose stack run for real: test/containers)
+//   quickstart npm run test:quickstart         (README's steps without Docker, on a fresh clone)
 //
 // Ends with a table (step, result, tests, seconds) and, as its last line, `N passed, M failed`,
 // for CI tooling to read. N and M count tests: each Jest test and each newman assertion, and one for
@@ -34,6 +36,16 @@ function jestCounts(name) {
   return report && { passed: report.numPassedTests, failed: report.numFailedTests, label: 'tests' };
 }
 
+function containersCounts() {
+  const report = readJson(resultFile('containers'));
+  return report && { passed: report.passed, failed: report.failed, label: 'checks' };
+}
+
+function quickstartCounts() {
+  const report = readJson(resultFile('quickstart'));
+  return report && { passed: report.passed, failed: report.failed, label: 'checks' };
+}
+
 function newmanCounts() {
   const report = readJson(resultFile('newman'));
   return report && { passed: report.assertions.total - report.assertions.failed, failed: report.assertions.failed, label: 'assertions' };
@@ -49,6 +61,8 @@ const steps = [
   { name: 'generator', command: ['npm', 'run', 'test:generator', ...jestJson('generator')], counts: () => jestCounts('generator') },
   { name: 'newman', command: ['npm', 'run', 'test:newman'], env: { NEWMAN_SUMMARY_JSON: resultFile('newman') }, counts: newmanCounts },
   { name: 'drills', command: ['npm', 'run', 'drills', ...jestJson('drills')], counts: () => jestCounts('drills') },
+  { name: 'containers', command: ['npm', 'run', 'test:containers'], counts: containersCounts },
+  { name: 'quickstart', command: ['npm', 'run', 'test:quickstart'], counts: quickstartCounts },
 ];
 
 function run([program, ...args], env) {

@@ -2,17 +2,17 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { applyServerTimeouts, loadEnvironmentOrExit } from './bootstrap';
+import { applyServerTimeouts, exitOnStartupFailure, loadEnvironmentOrExit, reportSlowStartup, STARTUP_OPTIONS } from './bootstrap';
 import { drainHttpServer, onTerminationSignal } from './infra/lifecycle/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   const environment = loadEnvironmentOrExit();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    bodyParser: false,
-    // Start-up messages wait for the JSON logger (configureApp installs it).
-    bufferLogs: true,
-  });
+  const started = reportSlowStartup('api', environment);
+  // Start-up messages wait for the JSON logger (configureApp installs it).
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, ...STARTUP_OPTIONS });
   configureApp(app);
+  app.flushLogs();
+  started();
   applyServerTimeouts(app.getHttpServer(), environment);
   const server = await app.listen(environment.PORT);
   // Requests in flight finish before the pools they use close: closing the pool first would fail them.
@@ -23,4 +23,4 @@ async function bootstrap(): Promise<void> {
   console.log(`Conduit API listening on http://localhost:${environment.PORT}/api (docs at /docs)`);
 }
 
-void bootstrap();
+bootstrap().catch(exitOnStartupFailure('api'));

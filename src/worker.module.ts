@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { InfrastructureModule } from '@/infra/infrastructure.module';
 import { MailModule } from '@/infra/mail/mail.module';
 import { WorkerMetricsServer } from '@/infra/metrics/http-metrics';
 import { OutboxRelay } from '@/infra/outbox/outbox-relay.service';
+import { WorkerConnectionWarnings } from '@/infra/queue/worker-connection-warnings';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { NotificationsWorkerModule } from '@/modules/notifications/notifications-worker.module';
 import { SearchWorkerModule } from '@/modules/search/search-worker.module';
@@ -14,7 +16,7 @@ import { JobSchedulers, ScheduledProcessor } from '@/worker/scheduled.processor'
  * the outbox relay and the repeatable jobs.
  */
 @Module({
-  imports: [InfrastructureModule, MailModule, ArticlesModule, NotificationsWorkerModule, SearchWorkerModule, UploadsWorkerModule],
-  providers: [OutboxRelay, ScheduledProcessor, JobSchedulers, WorkerMetricsServer],
+  imports: [InfrastructureModule, MailModule, ArticlesModule, NotificationsWorkerModule, SearchWorkerModule, UploadsWorkerModule, DiscoveryModule],
+  providers: [OutboxRelay, ScheduledProcessor, JobSchedulers, WorkerMetricsServer, WorkerConnectionWarnings],
 })
 export class WorkerModule {}

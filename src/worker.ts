@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { loadEnvironmentOrExit } from './bootstrap';
+import { exitOnStartupFailure, loadEnvironmentOrExit, reportSlowStartup, STARTUP_OPTIONS } from './bootstrap';
 import { drainQueueWorkers, onTerminationSignal, within } from './infra/lifecycle/graceful-shutdown';
 import { QUEUE_NAMES } from './infra/queue/queues';
 import { WorkerModule } from './worker.module';
@@ -13,8 +13,11 @@ import { WorkerModule } from './worker.module';
  */
 async function bootstrap(): Promise<void> {
   const environment = loadEnvironmentOrExit();
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  const started = reportSlowStartup('worker', environment);
+  const app = await NestFactory.createApplicationContext(WorkerModule, STARTUP_OPTIONS);
   app.useLogger(app.get(Logger));
+  app.flushLogs();
+  started();
   const deadlineMs = environment.SHUTDOWN_TIMEOUT_MS;
   onTerminationSignal(deadlineMs, async () => {
     const drained = await drainQueueWorkers(app, deadlineMs);
@@ -25,4 +28,4 @@ async function bootstrap(): Promise<void> {
   console.log(`Conduit worker started: queues ${QUEUE_NAMES.join(', ')}; outbox relay running`);
 }
 
-void bootstrap();
+bootstrap().catch(exitOnStartupFailure('worker'));

@@ -1,8 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { WorkerHost } from '@nestjs/bullmq';
 import type { Server } from 'node:http';
+import { queueWorkerHosts } from '@/infra/queue/worker-connection-warnings';
 
 /**
  * Graceful shutdown for the api and the worker. On SIGTERM (or SIGINT) a process stops taking new
@@ -89,11 +89,7 @@ export async function drainHttpServer(server: Server, deadlineMs: number): Promi
  * again (processors are idempotent).
  */
 export async function drainQueueWorkers(app: INestApplicationContext, deadlineMs: number): Promise<boolean> {
-  const hosts = app
-    .get(DiscoveryService, { strict: false })
-    .getProviders()
-    .map((wrapper) => wrapper.instance as unknown)
-    .filter((instance): instance is WorkerHost => instance instanceof WorkerHost);
+  const hosts = queueWorkerHosts(app.get(DiscoveryService, { strict: false }));
   if (await within(Promise.all(hosts.map((host) => host.worker.close())), deadlineMs)) return true;
   logger.warn(`Jobs still running after ${deadlineMs} ms: leaving them to be retried`);
   return false;

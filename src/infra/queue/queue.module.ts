@@ -1,6 +1,7 @@
-import { BullModule } from '@nestjs/bullmq';
-import { Global, Module } from '@nestjs/common';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
 import { QUEUE_NAMES, QUEUE_PREFIX } from './queues';
 
@@ -26,6 +27,25 @@ import { QUEUE_NAMES, QUEUE_PREFIX } from './queues';
       }),
     }),
     BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))),
+  ],
+  providers: [
+    {
+      // A queue with no 'error' listener has BullMQ print each Redis connection error with its stack,
+      // again at every reconnection attempt: one warning instead (no Redis, a wrong REDIS_URL); /health/ready reports the outage.
+      provide: 'QUEUE_CONNECTION_WARNINGS',
+      inject: QUEUE_NAMES.map((name) => getQueueToken(name)),
+      useFactory: (...queues: Queue[]) => {
+        const logger = new Logger('QueueModule');
+        let warned = false;
+        for (const queue of queues) {
+          queue.on('error', (error: Error) => {
+            if (!warned) logger.warn(`Redis unavailable for the queues: ${error.message}`);
+            warned = true;
+          });
+        }
+        return queues.length;
+      },
+    },
   ],
   exports: [BullModule],
 })
