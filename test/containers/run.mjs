@@ -47,6 +47,8 @@ const ENGINE_ENV = {
   ELASTICSEARCH_HOST_PORT: '4092',
   MEDIA_PUBLIC_URL: `${API}/media`,
   LOG_LEVEL: 'debug',
+  // README's quick start exports a random secret before `up`: the compose file has no default.
+  JWT_SECRET: `container-tier-${Math.random().toString(36).slice(2)}-${'x'.repeat(32)}`,
 };
 
 const timings = {};
