@@ -4,9 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { createCache } from 'cache-manager';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import type { Environment } from '@/config/environment';
-import { databaseNamespace } from '@/infra/cache/cache.module';
 import { CacheStore, EPOCH_TAG } from '@/infra/cache/cache-store.service';
-import { PrismaService } from '@/infra/prisma/prisma.service';
 import { CliRedis } from './cli-redis';
 import { CliFailure, report } from './cli-output';
 
@@ -20,7 +18,6 @@ const BATCH = 500;
 export class CacheFlushCommand extends CommandRunner {
   constructor(
     private readonly redis: CliRedis,
-    private readonly prisma: PrismaService,
     private readonly config: ConfigService<Environment, true>,
   ) {
     super();
@@ -28,9 +25,9 @@ export class CacheFlushCommand extends CommandRunner {
 
   async run(_params: string[], options: { json?: boolean }): Promise<void> {
     const client = await this.redis.open();
-    // The cache's keys are namespaced by database (see CacheModule), so other databases sharing
+    // The cache's keys are the deployment's (see DeploymentNamespace), so other deployments sharing
     // this Redis, and BullMQ's keys, are left alone.
-    const namespace = await databaseNamespace(this.prisma);
+    const { prefix: namespace } = await this.redis.namespace();
     let removed = 0;
     let cursor = '0';
     do {

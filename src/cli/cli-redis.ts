@@ -2,6 +2,8 @@ import { Global, Injectable, Module, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 import type { Environment } from '@/config/environment';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from '@/infra/redis/deployment-namespace';
 import { shownUrl } from './cli-errors';
 import { CliFailure } from './cli-output';
 
@@ -15,7 +17,15 @@ export class CliRedis implements OnModuleDestroy {
   private connection?: Promise<Redis>;
   private client?: Redis;
 
-  constructor(private readonly config: ConfigService<Environment, true>) {}
+  constructor(
+    private readonly config: ConfigService<Environment, true>,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  /** The namespace of this database's keys in Redis, the same as the api's and the worker's. */
+  namespace(): Promise<DeploymentNamespace> {
+    return readDeploymentNamespace((sql) => this.prisma.$queryRawUnsafe<DatabaseIdentity[]>(sql));
+  }
 
   get url(): string {
     return this.config.get('REDIS_URL', { infer: true });

@@ -3,7 +3,7 @@ import { CacheModuleOptions, CacheModule as NestCacheModule } from '@nestjs/cach
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '@/config/environment';
-import { PrismaService } from '@/infra/prisma/prisma.service';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
 import { CacheInvalidator } from './cache-invalidator.service';
 import { CacheStore } from './cache-store.service';
 import { LocalEntries } from './local-entries';
@@ -17,8 +17,8 @@ import { ResponseCacheInterceptor } from './response-cache.interceptor';
 @Module({
   imports: [
     NestCacheModule.registerAsync({
-      inject: [ConfigService, PrismaService],
-      useFactory: async (config: ConfigService<Environment, true>, prisma: PrismaService) => ({
+      inject: [ConfigService, DeploymentNamespace],
+      useFactory: (config: ConfigService<Environment, true>, namespace: DeploymentNamespace) => ({
         ttl: config.get('CACHE_TTL_SECONDS', { infer: true }) * 1000,
         // keyv is typed twice (its CommonJS and ESM builds); the instance is the same at run time.
         stores: [
@@ -29,7 +29,7 @@ import { ResponseCacheInterceptor } from './response-cache.interceptor';
               disableOfflineQueue: true,
               socket: { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(retries * 200, 2_000) },
             },
-            { namespace: await databaseNamespace(prisma), throwOnConnectError: false, throwOnErrors: true },
+            { namespace: namespace.prefix, throwOnConnectError: false, throwOnErrors: true },
           ),
         ] as unknown as CacheModuleOptions['stores'],
       }),
@@ -43,14 +43,3 @@ import { ResponseCacheInterceptor } from './response-cache.interceptor';
   exports: [CacheInvalidator, CacheStore, ResponseCacheInterceptor, LocalEntries],
 })
 export class CacheModule {}
-
-/**
- * Cache keys are scoped to the database they describe: its name and object id, which change when
- * the database is dropped and created again. Several databases can share one Redis, and a
- * recreated database never meets answers cached from its predecessor.
- */
-export async function databaseNamespace(prisma: Pick<PrismaService, '$queryRaw'>): Promise<string> {
-  const [row] = await prisma.$queryRaw<Array<{ name: string; oid: number }>>`
-    SELECT current_database() AS name, oid::int AS oid FROM pg_database WHERE datname = current_database()`;
-  return `conduit:${row.name}:${row.oid}`;
-}

@@ -2,7 +2,8 @@ import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '@/config/environment';
-import { QUEUE_NAMES, QUEUE_PREFIX } from './queues';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { QUEUE_NAMES } from './queues';
 
 /**
  * BullMQ on the Redis of REDIS_URL, with one set of job defaults for every queue: retries with
@@ -12,11 +13,12 @@ import { QUEUE_NAMES, QUEUE_PREFIX } from './queues';
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => ({
+      inject: [ConfigService, DeploymentNamespace],
+      useFactory: (config: ConfigService<Environment, true>, namespace: DeploymentNamespace) => ({
         // Workers block on Redis and must retry forever (maxRetriesPerRequest: null), as BullMQ requires.
         connection: { url: config.get<string>('REDIS_URL'), maxRetriesPerRequest: null },
-        prefix: QUEUE_PREFIX,
+        // The deployment's own queues: another deployment on this Redis never takes their jobs.
+        prefix: namespace.queuePrefix,
         defaultJobOptions: {
           attempts: config.get('JOB_ATTEMPTS', { infer: true }),
           backoff: { type: 'exponential', delay: config.get('JOB_BACKOFF_MS', { infer: true }) },

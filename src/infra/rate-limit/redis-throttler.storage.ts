@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import type { Environment } from '@/config/environment';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
 
 /** What ThrottlerStorage.increment answers (times in seconds). */
 export interface ThrottlerStorageRecord {
@@ -44,7 +45,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
   private readonly redis?: Redis;
   private failing = false;
 
-  constructor(@Inject(ConfigService) config: ConfigService<Environment, true>) {
+  constructor(
+    @Inject(ConfigService) config: ConfigService<Environment, true>,
+    private readonly namespace: DeploymentNamespace,
+  ) {
     if (config.get('RATE_LIMIT_ENABLED', { infer: true }) !== true) return;
     this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
       connectTimeout: 2_000,
@@ -58,7 +62,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    const base = `conduit:rate:${throttlerName}:${key}`;
+    // Hash-tagged: the script touches both keys, which Redis Cluster requires on one slot.
+    const base = `{${this.namespace.key('rate', throttlerName, key)}}`;
     try {
       if (!this.redis) throw new Error('rate limits are off');
       const [hits, windowMs, blockedMs] = (await (

@@ -2,11 +2,14 @@ import { Global, Inject, Injectable, Logger, Module, OnModuleDestroy } from '@ne
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 import type { Environment } from '@/config/environment';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from './deployment-namespace';
 
 /**
  * Publishes and receives messages between processes (cache invalidations), over two ioredis
  * connections: a subscribed connection can do nothing else. Publishing fails fast while Redis is
- * away rather than queueing; subscriptions are restored by ioredis when it comes back.
+ * away rather than queueing; subscriptions are restored by ioredis when it comes back. Channels
+ * are the deployment's own (prefixed by its namespace): other deployments on this Redis never hear them.
  */
 @Injectable()
 export class RedisPubSub implements OnModuleDestroy {
@@ -16,7 +19,10 @@ export class RedisPubSub implements OnModuleDestroy {
   private readonly handlers = new Map<string, Array<(message: string) => void>>();
   private warned = false;
 
-  constructor(@Inject(ConfigService) config: ConfigService<Environment, true>) {
+  constructor(
+    @Inject(ConfigService) config: ConfigService<Environment, true>,
+    private readonly namespace: DeploymentNamespace,
+  ) {
     const url = config.get('REDIS_URL', { infer: true });
     const options = {
       lazyConnect: false,
@@ -32,13 +38,13 @@ export class RedisPubSub implements OnModuleDestroy {
       connection.on('ready', () => (this.warned = false));
     }
     this.subscriber.on('message', (channel: string, message: string) => {
-      for (const handler of this.handlers.get(channel) ?? []) handler(message);
+      for (const handler of this.handlers.get(channel.slice(this.namespace.prefix.length + 1)) ?? []) handler(message);
     });
   }
 
   async publish(channel: string, message: string): Promise<void> {
     try {
-      await this.publisher.publish(channel, message);
+      await this.publisher.publish(this.namespace.key(channel), message);
     } catch (error) {
       this.warnOnce(error as Error);
     }
@@ -53,7 +59,7 @@ export class RedisPubSub implements OnModuleDestroy {
     const handlers = this.handlers.get(channel) ?? [];
     handlers.push(handler);
     this.handlers.set(channel, handlers);
-    if (handlers.length === 1) this.subscriber.subscribe(channel).catch((error: Error) => this.warnOnce(error));
+    if (handlers.length === 1) this.subscriber.subscribe(this.namespace.key(channel)).catch((error: Error) => this.warnOnce(error));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -71,7 +77,14 @@ export class RedisPubSub implements OnModuleDestroy {
 
 @Global()
 @Module({
-  providers: [RedisPubSub],
-  exports: [RedisPubSub],
+  providers: [
+    {
+      provide: DeploymentNamespace,
+      inject: [PrismaService],
+      useFactory: (prisma: PrismaService) => readDeploymentNamespace((sql) => prisma.$queryRawUnsafe<DatabaseIdentity[]>(sql)),
+    },
+    RedisPubSub,
+  ],
+  exports: [RedisPubSub, DeploymentNamespace],
 })
 export class RedisModule {}

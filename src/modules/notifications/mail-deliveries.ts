@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 import type { Environment } from '@/config/environment';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
 import { NotificationsRepository } from './notifications.repository';
 
 /** How long a mail that the server accepted, but PostgreSQL could not record, keeps being recorded in process. */
@@ -39,6 +40,7 @@ export class MailDeliveries implements OnModuleDestroy {
   constructor(
     private readonly repository: NotificationsRepository,
     @Inject(ConfigService) config: ConfigService<Environment, true>,
+    private readonly namespace: DeploymentNamespace,
   ) {
     // Fails fast while Redis is away: the mark is a second line of defence, never a reason to wait.
     this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
@@ -85,7 +87,7 @@ export class MailDeliveries implements OnModuleDestroy {
   }
 
   private key(messageId: string): string {
-    return `conduit:mail-sent:${messageId}`;
+    return this.namespace.key('mail-sent', messageId);
   }
 
   private async isMarkedSent(messageId: string): Promise<boolean> {
