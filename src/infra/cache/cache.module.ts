@@ -4,6 +4,7 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '@/config/environment';
 import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { keyvConnection, redisSettings } from '@/infra/redis/redis-connection';
 import { CacheInvalidator } from './cache-invalidator.service';
 import { CacheStore } from './cache-store.service';
 import { LocalEntries } from './local-entries';
@@ -23,12 +24,8 @@ import { ResponseCacheInterceptor } from './response-cache.interceptor';
         // keyv is typed twice (its CommonJS and ESM builds); the instance is the same at run time.
         stores: [
           createKeyv(
-            {
-              url: config.get('REDIS_URL', { infer: true }),
-              // Fail at once while Redis is away (CacheStore then bypasses it), and keep reconnecting.
-              disableOfflineQueue: true,
-              socket: { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(retries * 200, 2_000) },
-            },
+            // Fail at once while Redis is away (CacheStore then bypasses it), and keep reconnecting.
+            keyvConnection(redisSettings(config), { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(retries * 200, 2_000) }, true),
             { namespace: namespace.prefix, throwOnConnectError: false, throwOnErrors: true },
           ),
         ] as unknown as CacheModuleOptions['stores'],

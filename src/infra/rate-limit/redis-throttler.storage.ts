@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
 import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { createRedisConnection, redisSettings } from '@/infra/redis/redis-connection';
 
 /** What ThrottlerStorage.increment answers (times in seconds). */
 export interface ThrottlerStorageRecord {
@@ -42,7 +43,7 @@ return {hits, ttl, blocked}
 export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy {
   private readonly logger = new Logger('RateLimit');
   /** Absent when rate limits are off: no connection is opened for nothing. */
-  private readonly redis?: Redis;
+  private readonly redis?: Redis | Cluster;
   private failing = false;
 
   constructor(
@@ -50,7 +51,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
     private readonly namespace: DeploymentNamespace,
   ) {
     if (config.get('RATE_LIMIT_ENABLED', { infer: true }) !== true) return;
-    this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
+    this.redis = createRedisConnection(redisSettings(config), {
       connectTimeout: 2_000,
       commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
       maxRetriesPerRequest: 1,

@@ -1,9 +1,10 @@
 import { Global, Inject, Injectable, Logger, Module, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from './deployment-namespace';
+import { createRedisConnection, redisSettings } from './redis-connection';
 
 /**
  * Publishes and receives messages between processes (cache invalidations), over two ioredis
@@ -14,8 +15,8 @@ import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from '
 @Injectable()
 export class RedisPubSub implements OnModuleDestroy {
   private readonly logger = new Logger('RedisPubSub');
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
+  private readonly publisher: Redis | Cluster;
+  private readonly subscriber: Redis | Cluster;
   private readonly handlers = new Map<string, Array<(message: string) => void>>();
   private warned = false;
 
@@ -23,7 +24,7 @@ export class RedisPubSub implements OnModuleDestroy {
     @Inject(ConfigService) config: ConfigService<Environment, true>,
     private readonly namespace: DeploymentNamespace,
   ) {
-    const url = config.get('REDIS_URL', { infer: true });
+    const settings = redisSettings(config);
     const options = {
       lazyConnect: false,
       connectTimeout: 2_000,
@@ -31,8 +32,9 @@ export class RedisPubSub implements OnModuleDestroy {
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
     };
-    this.publisher = new Redis(url, { ...options, enableOfflineQueue: false });
-    this.subscriber = new Redis(url, { ...options, commandTimeout: undefined });
+    this.publisher = createRedisConnection(settings, { ...options, enableOfflineQueue: false });
+    // Plain PUBLISH reaches the subscribers of every node of a cluster, whatever the channel's slot.
+    this.subscriber = createRedisConnection(settings, { ...options, commandTimeout: undefined });
     for (const connection of [this.publisher, this.subscriber]) {
       connection.on('error', (error: Error) => this.warnOnce(error));
       connection.on('ready', () => (this.warned = false));
