@@ -2,11 +2,11 @@ import { createKeyv } from '@keyv/redis';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createCache } from 'cache-manager';
+import { Cluster } from 'ioredis';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import type { Environment } from '@/config/environment';
-import { databaseNamespace } from '@/infra/cache/cache-namespace';
 import { CacheStore, EPOCH_TAG } from '@/infra/cache/cache-store.service';
-import { PrismaService } from '@/infra/prisma/prisma.service';
+import { keyvConnection } from '@/infra/redis/redis-connection';
 import { CliRedis } from './cli-redis';
 import { CliFailure, report } from './cli-output';
 
@@ -20,7 +20,6 @@ const BATCH = 500;
 export class CacheFlushCommand extends CommandRunner {
   constructor(
     private readonly redis: CliRedis,
-    private readonly prisma: PrismaService,
     private readonly config: ConfigService<Environment, true>,
   ) {
     super();
@@ -28,16 +27,22 @@ export class CacheFlushCommand extends CommandRunner {
 
   async run(_params: string[], options: { json?: boolean }): Promise<void> {
     const client = await this.redis.open();
-    // The cache's keys are namespaced by database (see CacheModule), so other databases sharing
+    // The cache's keys are the deployment's (see DeploymentNamespace), so other deployments sharing
     // this Redis, and BullMQ's keys, are left alone.
-    const namespace = await databaseNamespace(this.prisma);
+    const { prefix: namespace } = await this.redis.namespace();
     let removed = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${namespace}::*`, 'COUNT', BATCH);
-      cursor = next;
-      if (keys.length > 0) removed += await client.unlink(...keys);
-    } while (cursor !== '0');
+    // A cluster's keys are spread over its primaries: each is scanned, and keys of different
+    // slots cannot go in one UNLINK.
+    const cluster = client instanceof Cluster ? client : undefined;
+    for (const node of cluster ? cluster.nodes('master') : [client as Exclude<typeof client, Cluster>]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${namespace}::*`, 'COUNT', BATCH);
+        cursor = next;
+        if (keys.length === 0) continue;
+        removed += cluster ? (await Promise.all(keys.map((key) => cluster.unlink(key)))).reduce((sum, count) => sum + count, 0) : await node.unlink(...keys);
+      } while (cursor !== '0');
+    }
     // api replicas keep local copies of recent entries, checked against the tag versions on
     // every read: a fresh epoch makes all of them stale, as after a Redis outage.
     await this.bumpEpoch(namespace);
@@ -46,7 +51,7 @@ export class CacheFlushCommand extends CommandRunner {
 
   private async bumpEpoch(namespace: string): Promise<void> {
     const keyv = createKeyv(
-      { url: this.redis.url, disableOfflineQueue: true, socket: { connectTimeout: 3_000, reconnectStrategy: false } },
+      keyvConnection(this.redis.settings, { connectTimeout: 3_000, reconnectStrategy: false }, true),
       { namespace, throwOnConnectError: true, throwOnErrors: true },
     );
     const cache = createCache({ stores: [keyv] });

@@ -1,7 +1,10 @@
 import { Global, Injectable, Module, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
+import { PrismaService } from '@/infra/prisma/prisma.service';
+import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { createRedisConnection, describeTopology, RedisSettings, redisSettings, redisTopology } from '@/infra/redis/redis-connection';
 import { shownUrl } from './cli-errors';
 import { CliFailure } from './cli-output';
 
@@ -12,22 +15,35 @@ import { CliFailure } from './cli-output';
  */
 @Injectable()
 export class CliRedis implements OnModuleDestroy {
-  private connection?: Promise<Redis>;
-  private client?: Redis;
+  private connection?: Promise<Redis | Cluster>;
+  private client?: Redis | Cluster;
 
-  constructor(private readonly config: ConfigService<Environment, true>) {}
+  constructor(
+    private readonly config: ConfigService<Environment, true>,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  /** The namespace of this database's keys in Redis, the same as the api's and the worker's. */
+  namespace(): Promise<DeploymentNamespace> {
+    return readDeploymentNamespace((sql) => this.prisma.$queryRawUnsafe<DatabaseIdentity[]>(sql));
+  }
 
   get url(): string {
     return this.config.get('REDIS_URL', { infer: true });
   }
 
-  open(): Promise<Redis> {
+  /** Where Redis is (one node, Sentinel or Cluster), for other clients of the same Redis. */
+  get settings(): RedisSettings {
+    return redisSettings(this.config);
+  }
+
+  open(): Promise<Redis | Cluster> {
     this.connection ??= this.connect();
     return this.connection;
   }
 
-  private async connect(): Promise<Redis> {
-    const client = new Redis(this.url, {
+  private async connect(): Promise<Redis | Cluster> {
+    const client = createRedisConnection(this.settings, {
       lazyConnect: true,
       connectTimeout: 3_000,
       commandTimeout: 30_000,
@@ -44,7 +60,7 @@ export class CliRedis implements OnModuleDestroy {
       await client.ping();
     } catch (error) {
       client.disconnect();
-      throw new CliFailure(`cannot reach Redis at ${shownUrl(this.url)} (${(reason ?? (error as Error)).message})`);
+      throw new CliFailure(`cannot reach Redis at ${redisTopology(this.settings).kind === 'node' ? shownUrl(this.url) : describeTopology(redisTopology(this.settings))} (${(reason ?? (error as Error)).message})`);
     }
     return client;
   }

@@ -1,13 +1,13 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { QUEUE_NAMES, QUEUE_PREFIX } from '@/infra/queue/queues';
+import { QUEUE_NAMES } from '@/infra/queue/queues';
 import { CliRedis } from './cli-redis';
 import { CliFailure, parseCount, report, table } from './cli-output';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 
-/** BullMQ queues of Conduit on the command's Redis connection, closed after use. */
+/** BullMQ queues of this deployment on the command's Redis connection, closed after use. */
 @Injectable()
 export class CliQueues {
   constructor(private readonly redis: CliRedis) {}
@@ -18,9 +18,10 @@ export class CliQueues {
       throw new CliFailure(`unknown queue "${name}" (queues: ${QUEUE_NAMES.join(', ')})`, 2);
     }
     const connection = await this.redis.open();
+    const { queuePrefix } = await this.redis.namespace();
     const results: Array<{ name: string; result: T }> = [];
     for (const queueName of name === undefined ? QUEUE_NAMES : [name]) {
-      const queue = new Queue(queueName, { connection, prefix: QUEUE_PREFIX });
+      const queue = new Queue(queueName, { connection, prefix: queuePrefix });
       try {
         results.push({ name: queueName, result: await work(queue) });
       } finally {

@@ -94,7 +94,7 @@ export class ResetPasswordCommand extends CommandRunner {
   private async retireTokens(userId: number, version: number): Promise<boolean> {
     try {
       const redis = await this.redis.open();
-      await redis.set(tokenVersionKey(userId), String(version), 'EX', TOKEN_VERSION_CACHE_SECONDS);
+      await redis.set(tokenVersionKey(await this.redis.namespace(), userId), String(version), 'EX', TOKEN_VERSION_CACHE_SECONDS);
       return true;
     } catch {
       return false;

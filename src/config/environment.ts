@@ -2,6 +2,9 @@ import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MinLength, Min, ValidateIf, validateSync } from 'class-validator';
 
+/** `host:port` pairs separated by commas (spaces allowed around them). */
+const HOST_PORT_LIST = /^\s*[\w.-]+:\d{1,5}\s*(,\s*[\w.-]+:\d{1,5}\s*)*$/;
+
 /**
  * Every setting Conduit reads from the environment, parsed and validated once at start-up.
  * `.env.example` documents each one; keep the two in step.
@@ -34,6 +37,28 @@ export class Environment {
   @IsString()
   @Matches(/^rediss?:\/\//, { message: '$property must be a redis:// connection string' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /**
+   * Redis Sentinel instead of the one node of REDIS_URL: the sentinels as `host:port,host:port`,
+   * asked for the current primary of REDIS_SENTINEL_MASTER. REDIS_URL's user and password, if any,
+   * are those of the Redis nodes.
+   */
+  @IsOptional()
+  @Matches(HOST_PORT_LIST, { message: '$property must be a comma-separated list of host:port' })
+  REDIS_SENTINELS?: string;
+
+  /** The name of the primary the sentinels watch (their `sentinel monitor <name> ...`). */
+  @IsString()
+  @Matches(/^[\w.-]+$/, { message: '$property must be a sentinel master name' })
+  REDIS_SENTINEL_MASTER = 'mymaster';
+
+  /**
+   * Redis Cluster instead of the one node of REDIS_URL: some of its nodes as `host:port,host:port`,
+   * from which the rest of the cluster is discovered. REDIS_URL's user and password, if any, apply.
+   */
+  @IsOptional()
+  @Matches(HOST_PORT_LIST, { message: '$property must be a comma-separated list of host:port' })
+  REDIS_CLUSTER_NODES?: string;
 
   /** Off for benchmarks and debugging: every read then goes to PostgreSQL. */
   @Transform(({ value }: { value: unknown }) => parseBoolean(value))
@@ -474,6 +499,9 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   if (environment.NODE_ENV === 'production' && PUBLISHED_JWT_SECRETS.has(environment.JWT_SECRET)) {
     throw new ConfigurationError('Invalid configuration: JWT_SECRET is a published default and anyone could sign tokens with it; set a secret of your own in production (e.g. `openssl rand -base64 48`)');
+  }
+  if (environment.REDIS_SENTINELS && environment.REDIS_CLUSTER_NODES) {
+    throw new ConfigurationError('Invalid configuration: set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both (see .env.example)');
   }
   return environment;
 }

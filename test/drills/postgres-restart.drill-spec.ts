@@ -93,7 +93,7 @@ describe('Drill: PostgreSQL restarted under load', () => {
     await sleep(1_000);
     const copies = stack.smtp.to(user.email).length;
     const [recorded] = await stack.postgres.query<{ count: number }>('SELECT count(*)::int AS count FROM mail_deliveries WHERE message_id = $1', [
-      `<welcome.${user.id}@conduit>`,
+      stack.messageId(`welcome.${user.id}`),
     ]);
     console.log(`DRILL mail-after-postgres-loss: copies delivered ${copies}, deliveries recorded ${recorded.count}`);
     expect(copies).toBe(1);

@@ -5,7 +5,8 @@ import * as argon2 from 'argon2';
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import pg from 'pg';
-import { QUEUE_NAMES, QUEUE_PREFIX } from '@/infra/queue/queues';
+import { QUEUE_NAMES } from '@/infra/queue/queues';
+import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from '@/infra/redis/deployment-namespace';
 import { ensureBuilt, freePort } from '../helpers/child-processes';
 
 /**
@@ -73,6 +74,8 @@ function expectOneLineFailure(run: CliRun, pattern: RegExp, code = 1): void {
 describe('command line (e2e)', () => {
   let db: pg.Client;
   let redis: Redis;
+  /** This database's keys in Redis, as the api and the worker compute them. */
+  let deployment: DeploymentNamespace;
 
   const query = async <T extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> =>
     (await db.query<T>(sql, params)).rows;
@@ -83,6 +86,7 @@ describe('command line (e2e)', () => {
     db = new pg.Client({ connectionString: DATABASE_URL });
     await db.connect();
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    deployment = await readDeploymentNamespace((sql) => query<DatabaseIdentity>(sql));
     const tables = await query<{ tablename: string }>(
       `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'`,
     );
@@ -344,7 +348,7 @@ describe('command line (e2e)', () => {
   describe('queues and cache', () => {
     const queues: Queue[] = [];
     const queue = (name: string): Queue => {
-      const created = new Queue(name, { connection: redis, prefix: QUEUE_PREFIX });
+      const created = new Queue(name, { connection: redis, prefix: deployment.queuePrefix });
       queues.push(created);
       return created;
     };
@@ -367,7 +371,7 @@ describe('command line (e2e)', () => {
           if (job.name === 'fails') throw new Error('refused on purpose');
           return Promise.resolve();
         },
-        { connection, prefix: QUEUE_PREFIX, autorun: false },
+        { connection, prefix: deployment.queuePrefix, autorun: false },
       );
       const done = new Promise<void>((resolve) => {
         const counted = (): void => {
@@ -419,10 +423,9 @@ describe('command line (e2e)', () => {
     });
 
     it('cache:flush removes the response cache of this database only and retires what replicas hold', async () => {
-      const [{ name, oid }] = await query<{ name: string; oid: number }>(
-        `SELECT current_database() AS name, oid::int AS oid FROM pg_database WHERE datname = current_database()`,
-      );
-      const namespace = `conduit:${name}:${oid}`;
+      const [{ name }] = await query<{ name: string }>('SELECT current_database() AS name');
+      const namespace = deployment.prefix;
+      expect(namespace).toMatch(new RegExp(`^conduit:${name}:[0-9a-f]{12}$`));
       // Only this test's keys: other suites on the same database leave entries of their own.
       const leftOver = await redis.keys(`${namespace}::*`);
       if (leftOver.length > 0) await redis.del(...leftOver);

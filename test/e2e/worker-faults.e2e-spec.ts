@@ -90,7 +90,7 @@ describe('Worker faults: SIGKILL, a flushed Redis, a mail server that refuses', 
     await sleep(2_600);
     expect(smtp.rejected.filter((mail) => mail.to.includes(user.email))).toHaveLength(3);
     expect(smtp.to(user.email)).toEqual([]);
-    expect(await delivered(`<welcome.${user.id}@conduit>`)).toBe(0);
+    expect(await delivered(stack.messageId(`welcome.${user.id}`))).toBe(0);
     const after = await welcomeEvent(user);
     expect(after.completedAt).toBeNull();
     expect(after.dispatches).toBeGreaterThan(1);
@@ -111,7 +111,7 @@ describe('Worker faults: SIGKILL, a flushed Redis, a mail server that refuses', 
     // The server never answered 250: nothing was delivered, and nothing was recorded as sent.
     expect(smtp.dropped.map((mail) => mail.to)).toEqual([[user.email]]);
     expect(smtp.to(user.email)).toEqual([]);
-    expect(await delivered(`<welcome.${user.id}@conduit>`)).toBe(0);
+    expect(await delivered(stack.messageId(`welcome.${user.id}`))).toBe(0);
     expect((await welcomeEvent(user)).completedAt).toBeNull();
 
     // Nothing can take the job over before BullMQ declares it stalled: it is still in Redis,
@@ -126,7 +126,7 @@ describe('Worker faults: SIGKILL, a flushed Redis, a mail server that refuses', 
     const recoveredAfter = Date.now() - restartedAt;
     console.log(`SIGKILL: the killed job was delivered ${(recoveredAfter / 1000).toFixed(1)} s after the new worker started`);
 
-    expect(mail.messageId).toBe(`<welcome.${user.id}@conduit>`);
+    expect(mail.messageId).toBe(stack.messageId(`welcome.${user.id}`));
     await waitForQuiet(database, [mailQueue]);
     await sleep(300);
     expect(smtp.to(user.email)).toHaveLength(1);
@@ -172,7 +172,7 @@ describe('Worker faults: SIGKILL, a flushed Redis, a mail server that refuses', 
     expect(await mailQueue.isPaused()).toBe(false);
 
     const [mail] = await smtp.waitForMail(user.email, { timeoutMs: 10_000 });
-    expect(mail.messageId).toBe(`<welcome.${user.id}@conduit>`);
+    expect(mail.messageId).toBe(stack.messageId(`welcome.${user.id}`));
     await waitForQuiet(database, [mailQueue]);
     await sleep(300);
     expect(smtp.to(user.email)).toHaveLength(1);
@@ -196,8 +196,8 @@ describe('Worker faults: SIGKILL, a flushed Redis, a mail server that refuses', 
 
     await waitForQuiet(database, [mailQueue]);
     await sleep(300);
-    expect(smtp.to(user.email).map((mail) => mail.messageId)).toEqual([`<welcome.${user.id}@conduit>`]);
-    expect(await delivered(`<welcome.${user.id}@conduit>`)).toBe(1);
+    expect(smtp.to(user.email).map((mail) => mail.messageId)).toEqual([stack.messageId(`welcome.${user.id}`)]);
+    expect(await delivered(stack.messageId(`welcome.${user.id}`))).toBe(1);
     expect((await welcomeEvent(user)).completedAt).not.toBeNull();
   });
 });

@@ -75,7 +75,7 @@ describe('Notification mails through the worker and a real SMTP server', () => {
     const [mail] = await smtp.waitForMail(alice.email);
     expectWellFormed(mail, alice);
     expect(mail.subject).toBe(`Welcome to Conduit, ${alice.username}!`);
-    expect(mail.messageId).toBe(`<welcome.${alice.id}@conduit>`);
+    expect(mail.messageId).toBe(stack.messageId(`welcome.${alice.id}`));
     expect(mail.text).toContain(`${APP_URL}/profile/${alice.username}`);
     expect(mail.html).toContain(`href="${APP_URL}/profile/${alice.username}"`);
 
@@ -137,7 +137,7 @@ describe('Notification mails through the worker and a real SMTP server', () => {
     const [mail] = await smtp.waitForMail(bob.email, { subject: /published/ });
     expectWellFormed(mail, bob);
     expect(mail.subject).toBe(`${alice.username} published "${article.title}"`);
-    expect(mail.messageId).toBe(`<article.${(await articleId(article.slug))}.${bob.id}@conduit>`);
+    expect(mail.messageId).toBe(stack.messageId(`article.${(await articleId(article.slug))}.${bob.id}`));
     expect(mail.text).toContain(`${article.title}\nShiny armour, explained\nRead it: ${APP_URL}/article/${article.slug}`);
     expect(mail.text).toContain(`you follow ${alice.username} on Conduit`);
     expect(mail.html).toContain(`href="${APP_URL}/article/${article.slug}"`);

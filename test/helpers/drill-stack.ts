@@ -9,6 +9,7 @@ import {
   inspectQueue,
   SmtpCapture,
   startSmtpCapture,
+  TEST_SENDER_DOMAIN,
   startWorker,
   TestDatabase,
   waitForQuiet,
@@ -34,6 +35,8 @@ export interface DrillStack {
   api: ApiProcess;
   worker: WorkerProcess;
   mailQueue: Queue;
+  /** The message id of the mail with this key (`comment.7`), as the worker builds it. */
+  messageId(key: string): string;
   /** Starts a new worker (after the old one died or stopped) and makes it `stack.worker`. */
   restartWorker(): Promise<WorkerProcess>;
   /** Waits until no outbox event is pending and no job is unfinished. */
@@ -56,7 +59,8 @@ export async function startDrillStack(overrides: Record<string, string> = {}): P
   };
   const database = new TestDatabase(postgres.url);
   const [api, worker] = await Promise.all([startApi(env), startWorker(env)]);
-  const mailQueue = inspectQueue(redis, 'mail');
+  const namespace = await database.namespace();
+  const mailQueue = inspectQueue(redis, namespace, 'mail');
   const stack: DrillStack = {
     postgres,
     redis,
@@ -67,6 +71,7 @@ export async function startDrillStack(overrides: Record<string, string> = {}): P
     api,
     worker,
     mailQueue,
+    messageId: (key) => namespace.messageId(key, TEST_SENDER_DOMAIN),
     restartWorker: async () => {
       stack.worker = await startWorker(env);
       return stack.worker;
@@ -110,7 +115,7 @@ export async function mailFigures(stack: DrillStack): Promise<MailFigures> {
   for (const mail of stack.smtp.accepted) copies.set(mail.messageId, (copies.get(mail.messageId) ?? 0) + 1);
   return {
     events: rows.length,
-    lost: rows.filter((row) => !copies.has(`<comment.${row.id}@conduit>`)).length,
+    lost: rows.filter((row) => !copies.has(stack.messageId(`comment.${row.id}`))).length,
     duplicates: [...copies.values()].reduce((sum, count) => sum + count - 1, 0),
     mails: stack.smtp.accepted.length,
     duplicated: [...copies].filter(([, count]) => count > 1).map(([messageId]) => messageId),

@@ -7,6 +7,7 @@ import { AddressObject, simpleParser } from 'mailparser';
 import pg from 'pg';
 import { SMTPServer, SMTPServerSession } from 'smtp-server';
 import request from 'supertest';
+import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from '@/infra/redis/deployment-namespace';
 import { adoptChild, ApiProcess, ensureBuilt, startApi, startThrowawayRedis, stopAll, ThrowawayRedis } from './child-processes';
 
 /**
@@ -295,6 +296,11 @@ export class TestDatabase {
     this.pool.on('error', () => undefined);
   }
 
+  /** The namespace of this database's keys in Redis, as the api and the worker compute it. */
+  async namespace(): Promise<DeploymentNamespace> {
+    return readDeploymentNamespace(async (sql) => (await this.pool.query<DatabaseIdentity>(sql)).rows);
+  }
+
   /** Empties every table, so that no event left by an earlier suite reaches this suite's worker. */
   async truncateAll(): Promise<void> {
     const { rows } = await this.pool.query<{ tablename: string }>(
@@ -330,11 +336,12 @@ export class TestDatabase {
   }
 }
 
-export const QUEUE_PREFIX = 'conduit';
+/** The domain of MAIL_FROM in `backgroundEnv`: the right-hand side of the message ids the suites see. */
+export const TEST_SENDER_DOMAIN = 'conduit.test';
 
-/** BullMQ queues on the suite's Redis, under the application's prefix, for inspection. */
-export function inspectQueue(redis: ThrowawayRedis, name: 'mail' | 'scheduled' | 'media'): Queue {
-  const queue = new Queue(name, { connection: { url: redis.url, maxRetriesPerRequest: null }, prefix: QUEUE_PREFIX });
+/** BullMQ queues on the suite's Redis, under the deployment's prefix, for inspection. */
+export function inspectQueue(redis: ThrowawayRedis, namespace: DeploymentNamespace, name: 'mail' | 'scheduled' | 'media'): Queue {
+  const queue = new Queue(name, { connection: { url: redis.url, maxRetriesPerRequest: null }, prefix: namespace.queuePrefix });
   queue.on('error', () => undefined);
   return queue;
 }
@@ -392,6 +399,10 @@ export interface BackgroundStack {
   client: ConduitClient;
   /** The queues asked for, in that order, as the worker sees them. */
   queues: Queue[];
+  /** The namespace of the suite's database in Redis. */
+  namespace: DeploymentNamespace;
+  /** The message id of the mail with this key (`welcome.42`), as the worker builds it. */
+  messageId(key: string): string;
   /** Starts a worker with the stack's environment and makes it `stack.worker`. */
   startWorker(): Promise<WorkerProcess>;
   /** Closes the queues, stops every process and the SMTP server, and closes the database pool. */
@@ -411,7 +422,7 @@ export async function startBackgroundStack(
     apiEnv?: Record<string, string>;
     workerEnv?: Record<string, string>;
     worker?: boolean;
-    queues?: Array<Parameters<typeof inspectQueue>[1]>;
+    queues?: Array<Parameters<typeof inspectQueue>[2]>;
   } = {},
 ): Promise<BackgroundStack> {
   await database.truncateAll();
@@ -428,7 +439,8 @@ export async function startBackgroundStack(
     await smtp.close();
     throw error;
   }
-  const queues = (options.queues ?? []).map((name) => inspectQueue(redis, name));
+  const namespace = await database.namespace();
+  const queues = (options.queues ?? []).map((name) => inspectQueue(redis, namespace, name));
   const stack: BackgroundStack = {
     redis,
     smtp,
@@ -437,6 +449,8 @@ export async function startBackgroundStack(
     worker,
     client: new ConduitClient(api.url),
     queues,
+    namespace,
+    messageId: (key) => namespace.messageId(key, TEST_SENDER_DOMAIN),
     startWorker: async () => (stack.worker = await startWorker(workerEnv)),
     close: async () => {
       await Promise.all(queues.map((queue) => queue.close()));

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { createRedisConnection, redisSettings } from '@/infra/redis/redis-connection';
 
 /**
  * How long Redis remembers a user's token version. Bounds how long an older token could still be
@@ -10,8 +12,9 @@ import { PrismaService } from '@/infra/prisma/prisma.service';
  */
 export const TOKEN_VERSION_CACHE_SECONDS = 60;
 
-export function tokenVersionKey(userId: number): string {
-  return `conduit:token-version:${userId}`;
+/** The deployment's own key: user ids repeat across deployments sharing one Redis. */
+export function tokenVersionKey(namespace: DeploymentNamespace, userId: number): string {
+  return namespace.key('token-version', String(userId));
 }
 
 /**
@@ -25,14 +28,15 @@ export function tokenVersionKey(userId: number): string {
 @Injectable()
 export class TokenVersions implements OnModuleDestroy {
   private readonly logger = new Logger('TokenVersions');
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private warned = false;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<Environment, true>,
     private readonly prisma: PrismaService,
+    private readonly namespace: DeploymentNamespace,
   ) {
-    this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
+    this.redis = createRedisConnection(redisSettings(config), {
       connectTimeout: 2_000,
       commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
       maxRetriesPerRequest: 1,
@@ -45,17 +49,17 @@ export class TokenVersions implements OnModuleDestroy {
 
   /** The version a token of `userId` must carry, or null when the account no longer exists. */
   async current(userId: number): Promise<number | null> {
-    const cached = await this.redis.get(tokenVersionKey(userId)).catch((error: Error) => this.warnOnce(error));
+    const cached = await this.redis.get(tokenVersionKey(this.namespace, userId)).catch((error: Error) => this.warnOnce(error));
     if (typeof cached === 'string' && /^\d+$/.test(cached)) return Number(cached);
     const row = await this.prisma.user.findUnique({ where: { id: userId }, select: { tokenVersion: true } });
     if (!row) return null;
-    await this.redis.set(tokenVersionKey(userId), String(row.tokenVersion), 'EX', TOKEN_VERSION_CACHE_SECONDS, 'NX').catch((error: Error) => this.warnOnce(error));
+    await this.redis.set(tokenVersionKey(this.namespace, userId), String(row.tokenVersion), 'EX', TOKEN_VERSION_CACHE_SECONDS, 'NX').catch((error: Error) => this.warnOnce(error));
     return row.tokenVersion;
   }
 
   /** Records a version just committed, so that every replica refuses the older tokens at once. */
   async changed(userId: number, version: number): Promise<void> {
-    await this.redis.set(tokenVersionKey(userId), String(version), 'EX', TOKEN_VERSION_CACHE_SECONDS).catch((error: Error) => this.warnOnce(error));
+    await this.redis.set(tokenVersionKey(this.namespace, userId), String(version), 'EX', TOKEN_VERSION_CACHE_SECONDS).catch((error: Error) => this.warnOnce(error));
   }
 
   onModuleDestroy(): void {

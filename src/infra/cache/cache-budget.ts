@@ -1,9 +1,9 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
-import { PrismaService } from '@/infra/prisma/prisma.service';
-import { databaseNamespace } from './cache-namespace';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { createRedisConnection, redisSettings } from '@/infra/redis/redis-connection';
 
 /**
  * Books an entry written to Redis against the byte budget and answers the entries to delete to
@@ -42,18 +42,21 @@ return evicted
  * keys; the bookkeeping is a sorted set and a hash beside the entries.
  */
 @Injectable()
-export class RedisCacheBudget implements OnModuleInit, OnModuleDestroy {
-  private readonly redis?: Redis;
+export class RedisCacheBudget implements OnModuleDestroy {
+  private readonly redis?: Redis | Cluster;
   private readonly budgetBytes: number;
-  private keys: [string, string, string] = ['', '', ''];
+  private readonly keys: [string, string, string];
 
   constructor(
     @Inject(ConfigService) config: ConfigService<Environment, true>,
-    private readonly prisma: PrismaService,
+    namespace: DeploymentNamespace,
   ) {
     this.budgetBytes = config.get('CACHE_REDIS_MAX_BYTES', { infer: true });
+    // Beside the entries, under the same prefix, so that cache:flush removes the bookkeeping with
+    // them; one hash tag, so that the script's three keys share a slot in Redis Cluster.
+    this.keys = ['index', 'sizes', 'total'].map((part) => `${namespace.prefix}::{budget}:${part}`) as [string, string, string];
     if (!config.get('CACHE_ENABLED', { infer: true })) return;
-    this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
+    this.redis = createRedisConnection(redisSettings(config), {
       connectTimeout: 2_000,
       commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
       maxRetriesPerRequest: 1,
@@ -63,13 +66,6 @@ export class RedisCacheBudget implements OnModuleInit, OnModuleDestroy {
     this.redis.defineCommand('conduitCacheAdmit', { numberOfKeys: 3, lua: ADMIT_SCRIPT });
     // Failures surface as rejected calls, which CacheStore counts; the event needs a listener all the same.
     this.redis.on('error', () => undefined);
-  }
-
-  async onModuleInit(): Promise<void> {
-    if (!this.redis) return;
-    const namespace = await databaseNamespace(this.prisma);
-    // Beside the entries, under the same prefix, so that cache:flush removes the bookkeeping with them.
-    this.keys = [`${namespace}::budget:index`, `${namespace}::budget:sizes`, `${namespace}::budget:total`];
   }
 
   /** Books `bytes` for `key`, living `ttlMs`; answers the keys to delete to stay within the budget. */

@@ -3,7 +3,8 @@ import { RedisPubSub } from '@/infra/redis/redis.module';
 import { CacheStore } from './cache-store.service';
 import { LocalEntries } from './local-entries';
 
-const CHANNEL = 'conduit:cache:invalidate';
+/** Within the deployment's namespace (RedisPubSub prefixes every channel). */
+const CHANNEL = 'cache:invalidate';
 
 /**
  * What writes call after they commit: retires every cached response that depends on the tags

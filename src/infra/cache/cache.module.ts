@@ -3,9 +3,9 @@ import { CacheModuleOptions, CacheModule as NestCacheModule } from '@nestjs/cach
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '@/config/environment';
-import { PrismaService } from '@/infra/prisma/prisma.service';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { keyvConnection, redisSettings } from '@/infra/redis/redis-connection';
 import { RedisCacheBudget } from './cache-budget';
-import { databaseNamespace } from './cache-namespace';
 import { CacheInvalidator } from './cache-invalidator.service';
 import { CacheStore } from './cache-store.service';
 import { LocalEntries } from './local-entries';
@@ -19,19 +19,15 @@ import { ResponseCacheInterceptor } from './response-cache.interceptor';
 @Module({
   imports: [
     NestCacheModule.registerAsync({
-      inject: [ConfigService, PrismaService],
-      useFactory: async (config: ConfigService<Environment, true>, prisma: PrismaService) => ({
+      inject: [ConfigService, DeploymentNamespace],
+      useFactory: (config: ConfigService<Environment, true>, namespace: DeploymentNamespace) => ({
         ttl: config.get('CACHE_TTL_SECONDS', { infer: true }) * 1000,
         // keyv is typed twice (its CommonJS and ESM builds); the instance is the same at run time.
         stores: [
           createKeyv(
-            {
-              url: config.get('REDIS_URL', { infer: true }),
-              // Fail at once while Redis is away (CacheStore then bypasses it), and keep reconnecting.
-              disableOfflineQueue: true,
-              socket: { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(retries * 200, 2_000) },
-            },
-            { namespace: await databaseNamespace(prisma), throwOnConnectError: false, throwOnErrors: true },
+            // Fail at once while Redis is away (CacheStore then bypasses it), and keep reconnecting.
+            keyvConnection(redisSettings(config), { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(retries * 200, 2_000) }, true),
+            { namespace: namespace.prefix, throwOnConnectError: false, throwOnErrors: true },
           ),
         ] as unknown as CacheModuleOptions['stores'],
       }),

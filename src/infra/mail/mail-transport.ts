@@ -11,7 +11,7 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   html: string;
-  /** deterministic id, e.g. `<event-id.kind@conduit>`; lets a resend be recognised */
+  /** deterministic and globally unique id, e.g. `<welcome.42.3f9a0c1d2e4b@conduit.example>`; lets a resend be recognised */
   messageId: string;
 }
 

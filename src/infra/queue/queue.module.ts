@@ -3,7 +3,9 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
-import { QUEUE_NAMES, QUEUE_PREFIX } from './queues';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { createRedisConnection, redisSettings, redisTopology } from '@/infra/redis/redis-connection';
+import { QUEUE_NAMES } from './queues';
 
 /**
  * BullMQ on the Redis of REDIS_URL, with one set of job defaults for every queue: retries with
@@ -13,11 +15,12 @@ import { QUEUE_NAMES, QUEUE_PREFIX } from './queues';
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => ({
+      inject: [ConfigService, DeploymentNamespace],
+      useFactory: (config: ConfigService<Environment, true>, namespace: DeploymentNamespace) => ({
         // Workers block on Redis and must retry forever (maxRetriesPerRequest: null), as BullMQ requires.
-        connection: { url: config.get<string>('REDIS_URL'), maxRetriesPerRequest: null },
-        prefix: QUEUE_PREFIX,
+        connection: bullConnection(config),
+        // The deployment's own queues: another deployment on this Redis never takes their jobs.
+        prefix: namespace.queuePrefix,
         defaultJobOptions: {
           attempts: config.get('JOB_ATTEMPTS', { infer: true }),
           backoff: { type: 'exponential', delay: config.get('JOB_BACKOFF_MS', { infer: true }) },
@@ -50,3 +53,27 @@ import { QUEUE_NAMES, QUEUE_PREFIX } from './queues';
   exports: [BullModule],
 })
 export class QueueModule {}
+
+/**
+ * BullMQ's connection: options for one node or Sentinel (BullMQ opens its connections from them),
+ * a Cluster client for a cluster (BullMQ duplicates it for its blocking connections).
+ */
+function bullConnection(config: ConfigService<Environment, true>) {
+  const settings = redisSettings(config);
+  const topology = redisTopology(settings);
+  switch (topology.kind) {
+    case 'node':
+      return { url: topology.url, maxRetriesPerRequest: null };
+    case 'sentinel':
+      return {
+        sentinels: topology.sentinels,
+        name: topology.master,
+        username: topology.username,
+        password: topology.password,
+        maxRetriesPerRequest: null,
+        reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
+      };
+    case 'cluster':
+      return createRedisConnection(settings, { maxRetriesPerRequest: null });
+  }
+}

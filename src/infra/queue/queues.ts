@@ -17,9 +17,6 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const QUEUE_NAMES = Object.values(QUEUES);
 
-/** BullMQ's key prefix in Redis for every queue of Conduit. */
-export const QUEUE_PREFIX = 'conduit';
-
 /**
  * How long a worker's lock on an active job lasts, and how often workers look for jobs whose
  * lock expired (their worker died): a job cut short by SIGKILL runs again after about this long.

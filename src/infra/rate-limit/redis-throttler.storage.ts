@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { createRedisConnection, redisSettings } from '@/infra/redis/redis-connection';
 
 /** What ThrottlerStorage.increment answers (times in seconds). */
 export interface ThrottlerStorageRecord {
@@ -59,12 +61,15 @@ return {1, ttl}
 export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy {
   private readonly logger = new Logger('RateLimit');
   /** Absent when rate limits are off: no connection is opened for nothing. */
-  private readonly redis?: Redis;
+  private readonly redis?: Redis | Cluster;
   private failing = false;
 
-  constructor(@Inject(ConfigService) config: ConfigService<Environment, true>) {
+  constructor(
+    @Inject(ConfigService) config: ConfigService<Environment, true>,
+    private readonly namespace: DeploymentNamespace,
+  ) {
     if (config.get('RATE_LIMIT_ENABLED', { infer: true }) !== true) return;
-    this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
+    this.redis = createRedisConnection(redisSettings(config), {
       connectTimeout: 2_000,
       commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
       maxRetriesPerRequest: 1,
@@ -77,7 +82,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    const base = `conduit:rate:${throttlerName}:${key}`;
+    // Hash-tagged: the script touches both keys, which Redis Cluster requires on one slot.
+    const base = `{${this.namespace.key('rate', throttlerName, key)}}`;
     try {
       if (!this.redis) throw new Error('rate limits are off');
       const [hits, windowMs, blockedMs] = (await (
@@ -109,7 +115,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
       if (!this.redis) return { granted: true, retryAfterSeconds: 0 };
       const [granted, leftMs] = await (
         this.redis as unknown as { conduitConsume(...args: Array<string | number>): Promise<[number, number]> }
-      ).conduitConsume(`conduit:rate:${name}:${key}:used`, amount, limit, windowMs);
+      ).conduitConsume(this.namespace.key('rate', name, key, 'used'), amount, limit, windowMs);
       return { granted: granted === 1, retryAfterSeconds: Math.max(1, Math.ceil((leftMs > 0 ? leftMs : windowMs) / 1000)) };
     } catch (error) {
       this.failed(error as Error);

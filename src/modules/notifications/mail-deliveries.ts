@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
+import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
+import { createRedisConnection, redisSettings } from '@/infra/redis/redis-connection';
 import { NotificationsRepository } from './notifications.repository';
 
 /** How long a mail that the server accepted, but PostgreSQL could not record, keeps being recorded in process. */
@@ -34,14 +36,15 @@ function sleep(ms: number): Promise<void> {
 @Injectable()
 export class MailDeliveries implements OnModuleDestroy {
   private readonly logger = new Logger('MailDeliveries');
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
 
   constructor(
     private readonly repository: NotificationsRepository,
     @Inject(ConfigService) config: ConfigService<Environment, true>,
+    private readonly namespace: DeploymentNamespace,
   ) {
     // Fails fast while Redis is away: the mark is a second line of defence, never a reason to wait.
-    this.redis = new Redis(config.get('REDIS_URL', { infer: true }), {
+    this.redis = createRedisConnection(redisSettings(config), {
       enableOfflineQueue: false,
       connectTimeout: 2_000,
       commandTimeout: 1_000,
@@ -85,7 +88,7 @@ export class MailDeliveries implements OnModuleDestroy {
   }
 
   private key(messageId: string): string {
-    return `conduit:mail-sent:${messageId}`;
+    return this.namespace.key('mail-sent', messageId);
   }
 
   private async isMarkedSent(messageId: string): Promise<boolean> {

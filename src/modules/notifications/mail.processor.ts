@@ -5,6 +5,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
 import { MailTransport } from '@/infra/mail/mail-transport';
 import { requestIdData, runInJobContext } from '@/infra/logging/request-context';
+import { DeploymentNamespace, senderDomain } from '@/infra/redis/deployment-namespace';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { throughDatabaseOutages } from '@/infra/queue/database-outage';
 import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
@@ -29,6 +30,7 @@ interface MailContent {
 export class MailProcessor extends WorkerHost {
   private readonly logger = new Logger('MailProcessor');
   private readonly appUrl: string;
+  private readonly senderDomain: string;
 
   constructor(
     private readonly notifications: NotificationsRepository,
@@ -36,10 +38,12 @@ export class MailProcessor extends WorkerHost {
     private readonly deliveries: MailDeliveries,
     private readonly outbox: OutboxService,
     @InjectQueue(QUEUES.mail) private readonly mailQueue: Queue,
+    private readonly namespace: DeploymentNamespace,
     config: ConfigService<Environment, true>,
   ) {
     super();
     this.appUrl = config.get('APP_URL', { infer: true });
+    this.senderDomain = senderDomain(config.get('MAIL_FROM', { infer: true }));
   }
 
   process(job: Job, token?: string): Promise<void> {
@@ -161,7 +165,7 @@ export class MailProcessor extends WorkerHost {
   }
 
   private async sendOnce(key: string, recipient: Recipient, content: MailContent): Promise<void> {
-    const messageId = `<${key}@conduit>`;
+    const messageId = this.namespace.messageId(key, this.senderDomain);
     const sent = await this.deliveries.sendOnce(messageId, recipient.email, () =>
       this.transport.send({ to: recipient.email, messageId, ...content }),
     );
