@@ -136,15 +136,27 @@ export function articleSearchRequest(index: string, search: ArticleSearch): esty
   });
 }
 
+/**
+ * One highlight per word, as PostgreSQL's ts_headline marks them: Elasticsearch's unified
+ * highlighter marks a matched phrase as one span ("[Dragon anatomy]"), which becomes
+ * "[Dragon] [anatomy]" here, so that both engines answer alike.
+ */
+export function highlightWordByWord(fragments: string[]): string[] {
+  const span = new RegExp(`${HIGHLIGHT_START}([^${HIGHLIGHT_END}]*)${HIGHLIGHT_END}`, 'g');
+  return fragments.map((fragment) =>
+    fragment.replace(span, (_whole, words: string) => HIGHLIGHT_START + words.replace(/(\s+)/g, `${HIGHLIGHT_END}$1${HIGHLIGHT_START}`) + HIGHLIGHT_END),
+  );
+}
+
 export function readSearchHits(response: estypes.SearchResponse): { hits: Array<{ articleId: number; score: number; highlights: SearchHighlights }>; total: number } {
   const total = totalHits(response);
   const hits = response.hits.hits.map((hit) => {
     const highlight = hit.highlight ?? {};
     const highlights: SearchHighlights = {};
-    if (highlight.title) highlights.title = highlight.title;
-    if (highlight.description) highlights.description = highlight.description;
-    if (highlight.body) highlights.body = highlight.body;
-    if (highlight.tags) highlights.tagList = [...highlight.tags].sort();
+    if (highlight.title) highlights.title = highlightWordByWord(highlight.title);
+    if (highlight.description) highlights.description = highlightWordByWord(highlight.description);
+    if (highlight.body) highlights.body = highlightWordByWord(highlight.body);
+    if (highlight.tags) highlights.tagList = highlightWordByWord([...highlight.tags].sort());
     return { articleId: Number(hit._id), score: hit._score ?? 0, highlights };
   });
   return { hits, total };
