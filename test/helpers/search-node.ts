@@ -54,21 +54,27 @@ function javaHome(): string {
   return home;
 }
 
-/** Downloads (first run) and unpacks the distribution; for Elasticsearch, installs the test modules plugin. */
+/**
+ * Downloads (first run) and unpacks the distribution, and adds what its test distribution leaves
+ * out: for Elasticsearch, the test modules plugin (search-engines/src); for OpenSearch, its
+ * analysis-common module, published on its own.
+ */
 function prepare(engine: LiveSearchEngine): Distribution {
   const dist = distribution(engine);
-  const plugin = path.join(dist.home, 'plugins', 'conduit-test-modules');
-  const ready = existsSync(dist.bin) && (engine === 'opensearch' || existsSync(path.join(plugin, 'conduit-test-modules.jar')));
-  if (ready) return dist;
+  const extra =
+    engine === 'elasticsearch'
+      ? { folder: path.join(dist.home, 'plugins', 'conduit-test-modules'), jar: path.join(TARGET, 'conduit-test-modules.jar'), descriptor: 'plugin-descriptor.properties' }
+      : { folder: path.join(dist.home, 'modules', 'analysis-common'), jar: undefined, descriptor: 'opensearch-analysis-common.properties' };
+  const installed = path.join(extra.folder, 'plugin-descriptor.properties');
+  if (existsSync(dist.bin) && existsSync(installed)) return dist;
   if (spawnSync('mvn', ['-v'], { encoding: 'utf8' }).error) throw new SearchNodeUnavailable('no Maven on this machine (mvn): install it to fetch the search engine');
-  const goals = engine === 'elasticsearch' ? ['package', 'dependency:unpack@elasticsearch'] : ['dependency:unpack@opensearch'];
+  const goals = engine === 'elasticsearch' ? ['package', 'dependency:unpack@elasticsearch'] : ['package', 'dependency:unpack@opensearch', 'dependency:copy@opensearch-modules'];
   const build = spawnSync('mvn', ['-B', '-q', '-f', path.join(ENGINES_DIR, 'pom.xml'), ...goals], { encoding: 'utf8', timeout: 600_000 });
   if (build.status !== 0) throw new Error(`mvn ${goals.join(' ')} failed:\n${build.stdout}\n${build.stderr}`);
-  if (engine === 'elasticsearch') {
-    mkdirSync(plugin, { recursive: true });
-    copyFileSync(path.join(TARGET, 'plugin', 'plugin-descriptor.properties'), path.join(plugin, 'plugin-descriptor.properties'));
-    copyFileSync(path.join(TARGET, 'conduit-test-modules.jar'), path.join(plugin, 'conduit-test-modules.jar'));
-  }
+  mkdirSync(extra.folder, { recursive: true });
+  if (extra.jar) copyFileSync(extra.jar, path.join(extra.folder, path.basename(extra.jar)));
+  // The descriptor last: it marks the distribution complete.
+  copyFileSync(path.join(TARGET, 'plugin', extra.descriptor), installed);
   return dist;
 }
 
