@@ -109,7 +109,7 @@ describe.each(ENGINES)('Search API on the %s engine', (engine) => {
       .set('Authorization', auth(alice.token))
       .send({ article: { title: 'Future dragon news', description: 'Soon', body: 'dragon', publishAt: new Date(Date.now() + 86_400_000).toISOString() } })
       .expect(201);
-    if (engine === 'elasticsearch') await app.get(SearchMaintenance).reindex();
+    if (engine !== 'postgres') await app.get(SearchMaintenance).reindex();
     await syncSearch();
   }, 120_000);
 
@@ -156,7 +156,7 @@ describe.each(ENGINES)('Search API on the %s engine', (engine) => {
       expect(result).toEqual({ articles: [], articlesCount: 0 });
     });
 
-    if (engine === 'elasticsearch') {
+    if (engine !== 'postgres') {
       it('forgives typos', async () => {
         expect(titles(await search({ q: 'dargon anatomy' }))).toEqual(['Dragon anatomy']);
       });

@@ -1,9 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ElasticsearchService } from '@nestjs/elasticsearch';
 import { ConfigService } from '@nestjs/config';
 import type { Job } from 'bullmq';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { ElasticsearchIndexClient, OpenSearchIndexClient, type SearchIndexClient } from '@/modules/search/engines/search-index-client';
 import type { SearchEngineKind } from '@/modules/search/search-engine';
 import { FeatureDocumentSync } from '@/modules/search/feature-documents';
 import { SearchIndexProcessor } from '@/modules/search/search-index.processor';
@@ -25,7 +25,14 @@ export async function runSearchJob(app: NestExpressApplication, processor: Searc
 
 /** Makes every write so far visible to searches (a refresh), on whichever search node is named. */
 export async function refreshSearchIndexes(app: NestExpressApplication): Promise<void> {
-  if (process.env.ELASTICSEARCH_NODE) await app.get(ElasticsearchService).indices.refresh({ index: '_all' });
+  const client = liveIndexClient(app);
+  if (client) await client.refresh('_all');
+}
+
+/** The client of the search node this run names (none on PostgreSQL alone). */
+function liveIndexClient(app: NestExpressApplication): SearchIndexClient | undefined {
+  if (process.env.SEARCH_ENGINE === 'opensearch') return app.get(OpenSearchIndexClient);
+  return process.env.ELASTICSEARCH_NODE ? app.get(ElasticsearchIndexClient) : undefined;
 }
 
 /** Handles every pending `search` outbox event whose name starts with `prefix`, oldest first, as the worker would. */
@@ -40,17 +47,17 @@ export async function handlePendingSearchEvents(app: NestExpressApplication, pro
 
 /**
  * Loses every document of one feature from the engine, as a lost index or table would: rows of
- * `search_documents` on PostgreSQL; on Elasticsearch, deletes just above each document's version
- * (the integration-test node has no delete-by-query), so later events still win over them.
+ * `search_documents` on PostgreSQL; on a search node, deletes just above each document's version
+ * (the integration-test nodes have no delete-by-query), so later events still win over them.
  */
 export async function forgetFeatureDocuments(app: NestExpressApplication, engine: SearchEngineKind, type: string): Promise<void> {
   if (engine === 'postgres') {
     await app.get(PrismaService).$executeRaw`DELETE FROM search_documents WHERE type = ${type}`;
     return;
   }
-  const client = app.get(ElasticsearchService);
+  const client = liveIndexClient(app)!;
   const index = app.get(ConfigService).getOrThrow<string>('ELASTICSEARCH_FEATURES_INDEX');
-  await client.indices.refresh({ index });
+  await client.refresh(index);
   const found = await client.search({ index, size: 10_000, version: true, _source: false, query: { term: { type } } });
   if (found.hits.hits.length === 0) return;
   const response = await client.bulk({
