@@ -6,8 +6,9 @@ import { type LiveSearchEngine, startSearchNode } from './search-node';
  * stopped by search-live.global-teardown.ts.
  */
 export default async function startLiveSearchNode(): Promise<void> {
-  const engine = process.env.SEARCH_LIVE_ENGINE as LiveSearchEngine;
-  if (engine !== 'elasticsearch' && engine !== 'opensearch') throw new Error(`SEARCH_LIVE_ENGINE must be elasticsearch or opensearch, not "${engine}"`);
+  const named = process.env.SEARCH_LIVE_ENGINE ?? '';
+  if (named !== 'elasticsearch' && named !== 'opensearch') throw new Error(`SEARCH_LIVE_ENGINE must be elasticsearch or opensearch, not "${named}"`);
+  const engine: LiveSearchEngine = named;
   const node = await startSearchNode(engine);
   console.log(`\nsearch-live: ${engine} ${node.version} answers on ${node.url} after ${node.startSeconds.toFixed(1)} s`);
   if (engine === 'elasticsearch') process.env.ELASTICSEARCH_NODE = node.url;

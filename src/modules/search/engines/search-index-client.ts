@@ -60,7 +60,7 @@ export class ElasticsearchIndexClient implements SearchIndexClient {
     return this.client.search(request);
   }
   bulk(request: { operations: unknown[]; require_alias?: boolean; refresh?: boolean }): Promise<estypes.BulkResponse> {
-    return this.client.bulk(request as estypes.BulkRequest);
+    return this.client.bulk(request);
   }
 }
 
@@ -106,9 +106,9 @@ export class OpenSearchIndexClient implements SearchIndexClient, OnModuleDestroy
     return (await this.client.count({ index })).body.count;
   }
   async search({ index, ...body }: estypes.SearchRequest): Promise<estypes.SearchResponse> {
-    return (await this.client.search({ index: index as string, body: body as never })).body as unknown as estypes.SearchResponse;
+    return (await this.client.search({ index, body: body as never })).body as unknown as estypes.SearchResponse;
   }
   async bulk({ operations, require_alias, refresh }: { operations: unknown[]; require_alias?: boolean; refresh?: boolean }): Promise<estypes.BulkResponse> {
-    return (await this.client.bulk({ body: operations as never, ...(require_alias && { require_alias }), ...(refresh && { refresh }) })).body as unknown as estypes.BulkResponse;
+    return (await this.client.bulk({ body: operations, ...(require_alias && { require_alias }), ...(refresh && { refresh }) })).body;
   }
 }
