@@ -66,6 +66,8 @@ export class ElasticsearchIndexClient implements SearchIndexClient {
 
 export const OPENSEARCH_CLIENT = Symbol('OpenSearchClient');
 
+type OpenSearchBulkBody = Parameters<OpenSearchClient['bulk']>[0]['body'];
+
 /**
  * The OpenSearch client (@opensearch-project/opensearch): requests carry their DSL in `body`,
  * answers come back in `body`, and the DSL itself is Elasticsearch's.
@@ -109,6 +111,6 @@ export class OpenSearchIndexClient implements SearchIndexClient, OnModuleDestroy
     return (await this.client.search({ index, body: body as never })).body as unknown as estypes.SearchResponse;
   }
   async bulk({ operations, require_alias, refresh }: { operations: unknown[]; require_alias?: boolean; refresh?: boolean }): Promise<estypes.BulkResponse> {
-    return (await this.client.bulk({ body: operations, ...(require_alias && { require_alias }), ...(refresh && { refresh }) })).body;
+    return (await this.client.bulk({ body: operations as OpenSearchBulkBody, ...(require_alias && { require_alias }), ...(refresh && { refresh }) })).body;
   }
 }
