@@ -47,7 +47,9 @@ import { SearchRepository } from './search.repository';
         new OpenSearchClient({
           node: config.get('OPENSEARCH_NODE', { infer: true }) ?? 'http://127.0.0.1:9200',
           requestTimeout: config.get('ELASTICSEARCH_TIMEOUT_MS', { infer: true }),
-          maxRetries: 1,
+          // No retry: this client retries a timed-out request too, which would hold a search for
+          // twice ELASTICSEARCH_TIMEOUT_MS (sync writes are retried by the queue anyway).
+          maxRetries: 0,
         }),
     },
     OpenSearchIndexClient,
