@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { DrillStack, startDrillStack } from '../helpers/drill-stack';
-import { SearchNode, startSearchNode } from '../helpers/search-node';
+import { canRunSearchNode, SearchNode, startSearchNode } from '../helpers/search-node';
 import { sleep, waitFor } from '../helpers/worker';
 
 /**
@@ -16,7 +16,11 @@ jest.setTimeout(420_000);
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-describe('Drill: the Elasticsearch node killed and restarted under a write load', () => {
+// Without Java or Maven a developer's run says so; with CI=true the drill runs and fails instead.
+const runnable = canRunSearchNode() || ['true', '1'].includes((process.env.CI ?? '').toLowerCase());
+if (!runnable) console.log('search-node-restart drill: did NOT run: no java or no mvn on this machine (install OpenJDK 17 and Maven)');
+
+(runnable ? describe : describe.skip)('Drill: the Elasticsearch node killed and restarted under a write load', () => {
   let node: SearchNode;
   let stack: DrillStack;
 

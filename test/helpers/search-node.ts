@@ -42,6 +42,11 @@ function distribution(engine: LiveSearchEngine): Distribution {
     : { home, bin: path.join(home, 'bin', 'opensearch'), env: 'OPENSEARCH' };
 }
 
+/** Whether this machine has what a node needs (java and mvn on the PATH). */
+export function canRunSearchNode(): boolean {
+  return ['java', 'mvn'].every((tool) => !spawnSync(tool, [tool === 'java' ? '-version' : '-v'], { stdio: 'ignore' }).error);
+}
+
 /** Thrown when this machine cannot run a node (no Java or no Maven): the caller says so in one line. */
 export class SearchNodeUnavailable extends Error {}
 
