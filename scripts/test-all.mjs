@@ -6,6 +6,8 @@
 //   unit       npm run test:unit
 //   docker     npm run check:docker            (what one container run cannot show: see the script)
 //   e2e        npm run test:e2e                (a fresh, migrated test database: with-test-db.mjs)
+//   search-es  npm run test:search-live -- elasticsearch  (the search suites live on one Elasticsearch node)
+//   search-os  npm run test:search-live -- opensearch     (the same on one OpenSearch node)
 //   generator  npm run test:generator          (generated features build, lint and pass their tests, in a copy)
 //   newman     npm run test:newman             (the RealWorld Postman collection against the build)
 //   drills     npm run drills                  (fault drills: real processes, their own PostgreSQL, Redis, SMTP)
@@ -58,6 +60,8 @@ const steps = [
   { name: 'unit', command: ['npm', 'run', 'test:unit', ...jestJson('unit')], counts: () => jestCounts('unit') },
   { name: 'docker', command: ['npm', 'run', 'check:docker'] },
   { name: 'e2e', command: ['npm', 'run', 'test:e2e', ...jestJson('e2e')], counts: () => jestCounts('e2e') },
+  { name: 'search-es', command: ['node', 'scripts/test-search-live.mjs', 'elasticsearch', ...jestJson('search-es').slice(1)], counts: () => jestCounts('search-es') },
+  { name: 'search-os', command: ['node', 'scripts/test-search-live.mjs', 'opensearch', ...jestJson('search-os').slice(1)], counts: () => jestCounts('search-os') },
   { name: 'generator', command: ['npm', 'run', 'test:generator', ...jestJson('generator')], counts: () => jestCounts('generator') },
   { name: 'newman', command: ['npm', 'run', 'test:newman'], env: { NEWMAN_SUMMARY_JSON: resultFile('newman') }, counts: newmanCounts },
   { name: 'drills', command: ['npm', 'run', 'drills', ...jestJson('drills')], counts: () => jestCounts('drills') },

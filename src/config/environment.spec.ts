@@ -86,4 +86,13 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ ...valid, LOG_ELASTICSEARCH: 'true' })).toThrow(/ELASTICSEARCH_NODE is required/);
     expect(() => validateEnvironment({ ...valid, ELASTICSEARCH_INDEX: 'Bad Name' })).toThrow(/ELASTICSEARCH_INDEX must be a lower-case/);
   });
+
+  it('names an engine with SEARCH_ENGINE, and needs that engine’s node', () => {
+    expect(validateEnvironment({ ...valid, SEARCH_ENGINE: 'opensearch', OPENSEARCH_NODE: 'http://os:9200' })).toMatchObject({ SEARCH_ENGINE: 'opensearch', OPENSEARCH_NODE: 'http://os:9200' });
+    expect(validateEnvironment({ ...valid, SEARCH_ENGINE: '' }).SEARCH_ENGINE).toBeUndefined();
+    expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'opensearch' })).toThrow(/OPENSEARCH_NODE is required/);
+    expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'elasticsearch' })).toThrow(/ELASTICSEARCH_NODE is required/);
+    expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'solr' })).toThrow(/SEARCH_ENGINE/);
+    expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'opensearch', OPENSEARCH_NODE: 'os:9200' })).toThrow(/OPENSEARCH_NODE must be an http/);
+  });
 });

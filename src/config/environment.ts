@@ -348,8 +348,8 @@ export class Environment {
    * Elasticsearch node, e.g. `http://localhost:9200`: search then runs on Elasticsearch, kept in
    * step by the worker. Unset: PostgreSQL full-text search. May hold credentials: never logged.
    */
-  @ValidateIf((environment: Environment) => environment.ELASTICSEARCH_NODE !== undefined || environment.LOG_ELASTICSEARCH)
-  @IsDefined({ message: '$property is required when LOG_ELASTICSEARCH is true' })
+  @ValidateIf((environment: Environment) => environment.ELASTICSEARCH_NODE !== undefined || environment.LOG_ELASTICSEARCH || environment.SEARCH_ENGINE === 'elasticsearch')
+  @IsDefined({ message: '$property is required when LOG_ELASTICSEARCH is true or SEARCH_ENGINE is elasticsearch' })
   @IsString()
   @Matches(/^https?:\/\//, { message: '$property must be an http:// or https:// URL' })
   ELASTICSEARCH_NODE?: string;
@@ -378,6 +378,26 @@ export class Environment {
   @IsString()
   @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: '$property must be a lower-case Elasticsearch index name' })
   LOG_ELASTICSEARCH_PREFIX = 'conduit-logs';
+
+  /**
+   * The search engine, when configuration should name it: `postgres`, `elasticsearch` (needs
+   * ELASTICSEARCH_NODE) or `opensearch` (needs OPENSEARCH_NODE). Unset: Elasticsearch when
+   * ELASTICSEARCH_NODE is set, else PostgreSQL.
+   */
+  @IsOptional()
+  @IsIn(['postgres', 'elasticsearch', 'opensearch'])
+  SEARCH_ENGINE?: 'postgres' | 'elasticsearch' | 'opensearch';
+
+  /**
+   * OpenSearch node, e.g. `http://localhost:9200`, for SEARCH_ENGINE=opensearch: same indices
+   * (ELASTICSEARCH_INDEX, ELASTICSEARCH_FEATURES_INDEX) and timeout (ELASTICSEARCH_TIMEOUT_MS).
+   * May hold credentials: never logged.
+   */
+  @ValidateIf((environment: Environment) => environment.OPENSEARCH_NODE !== undefined || environment.SEARCH_ENGINE === 'opensearch')
+  @IsDefined({ message: '$property is required when SEARCH_ENGINE is opensearch' })
+  @IsString()
+  @Matches(/^https?:\/\//, { message: '$property must be an http:// or https:// URL' })
+  OPENSEARCH_NODE?: string;
   /** Where uploaded images and their variants live: `local` (disk, served under /media/) or `s3`. */
   @IsIn(['local', 's3'])
   STORAGE_DRIVER: 'local' | 's3' = 'local';

@@ -2,12 +2,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Job } from 'bullmq';
 import { createTestApp } from '../helpers/app';
 import { unique } from '../helpers/factories';
-import { handlePendingSearchEvents, runSearchJob, searchProcessor } from '../helpers/search';
+import { forgetFeatureDocuments, handlePendingSearchEvents, runSearchJob, searchEnginesUnderTest, searchProcessor } from '../helpers/search';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { PostgresSearchEngine } from '@/modules/search/engines/postgres-search.engine';
 import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from '@/modules/search/feature-documents';
-import { type FeatureDocument, SEARCH_ENGINE, type SearchEngineKind } from '@/modules/search/search-engine';
+import { type FeatureDocument, SEARCH_ENGINE } from '@/modules/search/search-engine';
 import { SearchIndexProcessor } from '@/modules/search/search-index.processor';
 
 /**
@@ -17,7 +17,7 @@ import { SearchIndexProcessor } from '@/modules/search/search-index.processor';
  * table (the generator's own CI check runs a real generated feature through the same path).
  */
 
-const ENGINES: SearchEngineKind[] = process.env.ELASTICSEARCH_NODE ? ['postgres', 'elasticsearch'] : ['postgres'];
+const ENGINES = searchEnginesUnderTest('feature documents suite');
 
 describe.each(ENGINES)('Feature documents on the %s engine', (engine) => {
   let app: NestExpressApplication;
@@ -131,7 +131,7 @@ describe.each(ENGINES)('Feature documents on the %s engine', (engine) => {
   });
 
   it('writes every item again on a resync (search:reindex asks the worker for one), in new events that win over older ones', async () => {
-    await app.get(PrismaService).$executeRaw`DELETE FROM search_documents WHERE type = ${type}`;
+    await forgetFeatureDocuments(app, engine, type);
     const before = await ids('zeppelin or harbour or completed');
     expect(before).toEqual([]);
 

@@ -184,6 +184,27 @@ describe('Readiness, CORS and timeouts in a real process', () => {
     }
   });
 
+  it.each([
+    ['Elasticsearch', (url: string) => ({ ELASTICSEARCH_NODE: url })],
+    ['OpenSearch', (url: string) => ({ SEARCH_ENGINE: 'opensearch', OPENSEARCH_NODE: url })],
+  ])('answers a search with 503 within ELASTICSEARCH_TIMEOUT_MS when %s accepts connections and never answers', async (_engine, settings) => {
+    const sockets = new Set<Socket>();
+    const hanging = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const withSearch = await startApi({ REDIS_URL: redis.url, ELASTICSEARCH_TIMEOUT_MS: '1000', ...settings(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}`) });
+      const started = Date.now();
+      const searched = await request(withSearch.url).get('/api/search/articles?q=dragon').timeout(10_000);
+      const took = Date.now() - started;
+      expect({ status: searched.status, body: searched.body as unknown }).toEqual({ status: 503, body: { errors: { search: [expect.any(String)] } } });
+      // The timeout, plus a little: a timed-out request is not retried.
+      expect(took).toBeLessThan(1_800);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      hanging.close();
+    }
+  });
+
   it('closes a connection whose client never finishes sending its headers', async () => {
     const socket = connect(server.port, '127.0.0.1');
     socket.on('error', () => undefined);

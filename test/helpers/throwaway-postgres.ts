@@ -33,7 +33,7 @@ function postgresBin(): string {
 }
 
 /** uid and gid to run PostgreSQL as: ours, or the `postgres` user's when we are root. */
-function postgresUser(): { uid: number; gid: number } | undefined {
+export function postgresUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string): number => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
   const uid = id('-u');

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ElasticsearchModule } from '@nestjs/elasticsearch';
+import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import type { Environment } from '@/config/environment';
 import { OutboxModule } from '@/infra/outbox/outbox.module';
 import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from './feature-documents';
-import { ElasticsearchSearchEngine } from './engines/elasticsearch-search.engine';
+import { configuredSearchEngine, ElasticsearchSearchEngine } from './engines/elasticsearch-search.engine';
+import { OpenSearchSearchEngine } from './engines/opensearch-search.engine';
+import { ElasticsearchIndexClient, OPENSEARCH_CLIENT, OpenSearchIndexClient } from './engines/search-index-client';
 import { PostgresSearchEngine } from './engines/postgres-search.engine';
 import { SEARCH_ENGINE, type SearchEngine } from './search-engine';
 import { SearchLimits } from './search-limits';
@@ -15,8 +18,8 @@ import { SearchRepository } from './search.repository';
 /**
  * The search engine chosen by configuration, and what every process does with it: the api
  * searches, the worker syncs, the command line checks and reindexes. Searchable generated
- * features import it for FeatureDocumentSources and FeatureSearch (see feature-documents.ts). The Elasticsearch client is
- * always constructed (it connects lazily) but used only when ELASTICSEARCH_NODE is set.
+ * features import it for FeatureDocumentSources and FeatureSearch (see feature-documents.ts). The Elasticsearch and
+ * OpenSearch clients are always constructed (they connect lazily) but used only by the configured engine.
  */
 @Module({
   imports: [
@@ -36,12 +39,31 @@ import { SearchRepository } from './search.repository';
   providers: [
     SearchRepository,
     PostgresSearchEngine,
+    ElasticsearchIndexClient,
     ElasticsearchSearchEngine,
     {
+      provide: OPENSEARCH_CLIENT,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) =>
+        new OpenSearchClient({
+          node: config.get('OPENSEARCH_NODE', { infer: true }) ?? 'http://127.0.0.1:9200',
+          requestTimeout: config.get('ELASTICSEARCH_TIMEOUT_MS', { infer: true }),
+          // No retry: this client retries a timed-out request too, which would hold a search for
+          // twice ELASTICSEARCH_TIMEOUT_MS (sync writes are retried by the queue anyway).
+          maxRetries: 0,
+        }),
+    },
+    OpenSearchIndexClient,
+    OpenSearchSearchEngine,
+    {
       provide: SEARCH_ENGINE,
-      inject: [ConfigService, PostgresSearchEngine, ElasticsearchSearchEngine],
-      useFactory: (config: ConfigService<Environment, true>, postgres: PostgresSearchEngine, elasticsearch: ElasticsearchSearchEngine): SearchEngine =>
-        config.get('ELASTICSEARCH_NODE', { infer: true }) ? elasticsearch : postgres,
+      inject: [ConfigService, PostgresSearchEngine, ElasticsearchSearchEngine, OpenSearchSearchEngine],
+      useFactory: (
+        config: ConfigService<Environment, true>,
+        postgres: PostgresSearchEngine,
+        elasticsearch: ElasticsearchSearchEngine,
+        opensearch: OpenSearchSearchEngine,
+      ): SearchEngine => ({ postgres, elasticsearch, opensearch })[configuredSearchEngine(config)],
     },
     SearchSync,
     SearchMaintenance,
@@ -50,6 +72,6 @@ import { SearchRepository } from './search.repository';
     FeatureSearch,
     SearchLimits,
   ],
-  exports: [ElasticsearchModule, SEARCH_ENGINE, SearchSync, SearchMaintenance, FeatureDocumentSources, FeatureDocumentSync, FeatureSearch, SearchLimits],
+  exports: [ElasticsearchModule, ElasticsearchIndexClient, OpenSearchIndexClient, SEARCH_ENGINE, SearchSync, SearchMaintenance, FeatureDocumentSources, FeatureDocumentSync, FeatureSearch, SearchLimits],
 })
 export class SearchCoreModule {}

@@ -6,7 +6,7 @@
  */
 export const SEARCH_ENGINE = Symbol('SearchEngine');
 
-export type SearchEngineKind = 'postgres' | 'elasticsearch';
+export type SearchEngineKind = 'postgres' | 'elasticsearch' | 'opensearch';
 
 export interface ArticleSearch {
   /** The user's words, validated: quoted phrases, `-word` to exclude, `or` between alternatives. */

@@ -6,6 +6,7 @@ import {
   articleMappings,
   articleSearchRequest,
   bulkOperations,
+  highlightWordByWord,
   readBulkOutcomes,
   readSearchHits,
   readTrendingTags,
@@ -96,6 +97,14 @@ describe('readSearchHits', () => {
         { articleId: 9, score: 1, highlights: {} },
       ],
     });
+  });
+
+  it('mark a matched phrase word by word, as PostgreSQL does (a live Elasticsearch marks it as one span)', () => {
+    const [start, end] = [HIGHLIGHT_START, HIGHLIGHT_END];
+    expect(highlightWordByWord([`${start}Dragon anatomy${end} for ${start}all${end}`, 'none'])).toEqual([
+      `${start}Dragon${end} ${start}anatomy${end} for ${start}all${end}`,
+      'none',
+    ]);
   });
 });
 

@@ -99,14 +99,15 @@ export const FRAGMENTS_HIGHLIGHT = { fragment_size: 160, number_of_fragments: 2 
 export function rankedPageRequest(
   index: string,
   query: estypes.QueryDslQueryContainer,
-  page: { limit: number; offset: number },
+  page: { limit: number; offset: number; totalMax?: number },
   highlighted: Record<string, estypes.SearchHighlightField>,
 ): estypes.SearchRequest {
   return {
     index,
     from: page.offset,
     size: page.limit,
-    track_total_hits: true,
+    // Counting stops at the search's cap, as on PostgreSQL: a broad word costs no exact total.
+    track_total_hits: page.totalMax ?? true,
     _source: false,
     query,
     sort: [{ _score: { order: 'desc' } }, { id: { order: 'desc' } }],
@@ -136,15 +137,27 @@ export function articleSearchRequest(index: string, search: ArticleSearch): esty
   });
 }
 
+/**
+ * One highlight per word, as PostgreSQL's ts_headline marks them: Elasticsearch's unified
+ * highlighter marks a matched phrase as one span ("[Dragon anatomy]"), which becomes
+ * "[Dragon] [anatomy]" here, so that both engines answer alike.
+ */
+export function highlightWordByWord(fragments: string[]): string[] {
+  const span = new RegExp(`${HIGHLIGHT_START}([^${HIGHLIGHT_END}]*)${HIGHLIGHT_END}`, 'g');
+  return fragments.map((fragment) =>
+    fragment.replace(span, (_whole, words: string) => HIGHLIGHT_START + words.replace(/(\s+)/g, `${HIGHLIGHT_END}$1${HIGHLIGHT_START}`) + HIGHLIGHT_END),
+  );
+}
+
 export function readSearchHits(response: estypes.SearchResponse): { hits: Array<{ articleId: number; score: number; highlights: SearchHighlights }>; total: number } {
   const total = totalHits(response);
   const hits = response.hits.hits.map((hit) => {
     const highlight = hit.highlight ?? {};
     const highlights: SearchHighlights = {};
-    if (highlight.title) highlights.title = highlight.title;
-    if (highlight.description) highlights.description = highlight.description;
-    if (highlight.body) highlights.body = highlight.body;
-    if (highlight.tags) highlights.tagList = [...highlight.tags].sort();
+    if (highlight.title) highlights.title = highlightWordByWord(highlight.title);
+    if (highlight.description) highlights.description = highlightWordByWord(highlight.description);
+    if (highlight.body) highlights.body = highlightWordByWord(highlight.body);
+    if (highlight.tags) highlights.tagList = highlightWordByWord([...highlight.tags].sort());
     return { articleId: Number(hit._id), score: hit._score ?? 0, highlights };
   });
   return { hits, total };

@@ -1,6 +1,6 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { FeatureDocument, FeatureDocumentOperation, FeatureDocumentSearch, FeatureDocumentSearchResult } from '../search-engine';
-import { externalVersionMeta, FRAGMENTS_HIGHLIGHT, rankedPageRequest, searchTextQuery, totalHits, WHOLE_FIELD_HIGHLIGHT } from './article-index';
+import { externalVersionMeta, FRAGMENTS_HIGHLIGHT, highlightWordByWord, rankedPageRequest, searchTextQuery, totalHits, WHOLE_FIELD_HIGHLIGHT } from './article-index';
 import { withoutHighlightMarks } from '../search-text';
 
 /**
@@ -48,7 +48,7 @@ export function readFeatureHits(response: estypes.SearchResponse): FeatureDocume
     return {
       id: Number((hit._id ?? '').slice((hit._id ?? '').lastIndexOf(':') + 1)),
       score: hit._score ?? 0,
-      highlights: { ...(highlight.title && { title: highlight.title }), ...(highlight.text && { text: highlight.text }) },
+      highlights: { ...(highlight.title && { title: highlightWordByWord(highlight.title) }), ...(highlight.text && { text: highlightWordByWord(highlight.text) }) },
     };
   });
   return { hits, total };

@@ -1,0 +1,116 @@
+import type { estypes } from '@elastic/elasticsearch';
+import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { ElasticsearchService } from '@nestjs/elasticsearch';
+
+/**
+ * What the index engines ask of a search server, in Elasticsearch's request and response shapes
+ * (OpenSearch speaks the same query DSL). The Elasticsearch and OpenSearch JavaScript clients
+ * differ in how they take a request and hand back its answer, and each refuses the other's
+ * server, so each gets a thin implementation below; IndexSearchEngine does the rest once.
+ */
+export interface SearchIndexClient {
+  ping(): Promise<boolean>;
+  existsAlias(name: string): Promise<boolean>;
+  /** The concrete indices behind an alias. */
+  aliasIndices(name: string): Promise<string[]>;
+  createIndex(request: { index: string; settings: estypes.IndicesIndexSettings; mappings: estypes.MappingTypeMapping; aliases?: Record<string, estypes.IndicesAlias> }): Promise<void>;
+  deleteIndex(index: string | string[]): Promise<void>;
+  putSettings(index: string, settings: estypes.IndicesIndexSettings): Promise<void>;
+  updateAliases(actions: estypes.IndicesUpdateAliasesAction[]): Promise<void>;
+  refresh(index: string): Promise<void>;
+  count(index: string): Promise<number>;
+  search(request: estypes.SearchRequest): Promise<estypes.SearchResponse>;
+  bulk(request: { operations: unknown[]; require_alias?: boolean; refresh?: boolean }): Promise<estypes.BulkResponse>;
+}
+
+/** The Elasticsearch 8.x client (which 8.x and 9.x servers accept), through @nestjs/elasticsearch. */
+@Injectable()
+export class ElasticsearchIndexClient implements SearchIndexClient {
+  constructor(private readonly client: ElasticsearchService) {}
+
+  ping(): Promise<boolean> {
+    return this.client.ping();
+  }
+  existsAlias(name: string): Promise<boolean> {
+    return this.client.indices.existsAlias({ name });
+  }
+  async aliasIndices(name: string): Promise<string[]> {
+    return Object.keys(await this.client.indices.getAlias({ name }));
+  }
+  async createIndex(request: Parameters<SearchIndexClient['createIndex']>[0]): Promise<void> {
+    await this.client.indices.create(request);
+  }
+  async deleteIndex(index: string | string[]): Promise<void> {
+    await this.client.indices.delete({ index });
+  }
+  async putSettings(index: string, settings: estypes.IndicesIndexSettings): Promise<void> {
+    await this.client.indices.putSettings({ index, settings });
+  }
+  async updateAliases(actions: estypes.IndicesUpdateAliasesAction[]): Promise<void> {
+    await this.client.indices.updateAliases({ actions });
+  }
+  async refresh(index: string): Promise<void> {
+    await this.client.indices.refresh({ index });
+  }
+  async count(index: string): Promise<number> {
+    return (await this.client.count({ index })).count;
+  }
+  search(request: estypes.SearchRequest): Promise<estypes.SearchResponse> {
+    return this.client.search(request);
+  }
+  bulk(request: { operations: unknown[]; require_alias?: boolean; refresh?: boolean }): Promise<estypes.BulkResponse> {
+    return this.client.bulk(request);
+  }
+}
+
+export const OPENSEARCH_CLIENT = Symbol('OpenSearchClient');
+
+type OpenSearchBulkBody = Parameters<OpenSearchClient['bulk']>[0]['body'];
+
+/**
+ * The OpenSearch client (@opensearch-project/opensearch): requests carry their DSL in `body`,
+ * answers come back in `body`, and the DSL itself is Elasticsearch's.
+ */
+@Injectable()
+export class OpenSearchIndexClient implements SearchIndexClient, OnModuleDestroy {
+  constructor(@Inject(OPENSEARCH_CLIENT) private readonly client: OpenSearchClient) {}
+
+  onModuleDestroy(): Promise<void> {
+    return this.client.close();
+  }
+
+  async ping(): Promise<boolean> {
+    return (await this.client.ping()).body;
+  }
+  async existsAlias(name: string): Promise<boolean> {
+    return (await this.client.indices.existsAlias({ name })).body;
+  }
+  async aliasIndices(name: string): Promise<string[]> {
+    return Object.keys((await this.client.indices.getAlias({ name })).body);
+  }
+  async createIndex({ index, ...body }: Parameters<SearchIndexClient['createIndex']>[0]): Promise<void> {
+    await this.client.indices.create({ index, body: body as never });
+  }
+  async deleteIndex(index: string | string[]): Promise<void> {
+    await this.client.indices.delete({ index });
+  }
+  async putSettings(index: string, settings: estypes.IndicesIndexSettings): Promise<void> {
+    await this.client.indices.putSettings({ index, body: settings as never });
+  }
+  async updateAliases(actions: estypes.IndicesUpdateAliasesAction[]): Promise<void> {
+    await this.client.indices.updateAliases({ body: { actions } as never });
+  }
+  async refresh(index: string): Promise<void> {
+    await this.client.indices.refresh({ index });
+  }
+  async count(index: string): Promise<number> {
+    return (await this.client.count({ index })).body.count;
+  }
+  async search({ index, ...body }: estypes.SearchRequest): Promise<estypes.SearchResponse> {
+    return (await this.client.search({ index, body: body as never })).body as unknown as estypes.SearchResponse;
+  }
+  async bulk({ operations, require_alias, refresh }: { operations: unknown[]; require_alias?: boolean; refresh?: boolean }): Promise<estypes.BulkResponse> {
+    return (await this.client.bulk({ body: operations as OpenSearchBulkBody, ...(require_alias && { require_alias }), ...(refresh && { refresh }) })).body;
+  }
+}
