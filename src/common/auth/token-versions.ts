@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
-import { createRedisConnection, redisSettings } from '@/infra/redis/redis-connection';
+import { createFailFastRedisConnection } from '@/infra/redis/redis-connection';
 
 /**
  * How long Redis remembers a user's token version. Bounds how long an older token could still be
@@ -36,13 +36,7 @@ export class TokenVersions implements OnModuleDestroy {
     private readonly prisma: PrismaService,
     private readonly namespace: DeploymentNamespace,
   ) {
-    this.redis = createRedisConnection(redisSettings(config), {
-      connectTimeout: 2_000,
-      commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-    });
+    this.redis = createFailFastRedisConnection(config);
     this.redis.on('error', (error: Error) => this.warnOnce(error));
     this.redis.on('ready', () => (this.warned = false));
   }

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
 import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
-import { createRedisConnection, redisSettings } from '@/infra/redis/redis-connection';
+import { createFailFastRedisConnection } from '@/infra/redis/redis-connection';
 
 /**
  * Books an entry written to Redis against the byte budget and answers the entries to delete to
@@ -56,13 +56,7 @@ export class RedisCacheBudget implements OnModuleDestroy {
     // them; one hash tag, so that the script's three keys share a slot in Redis Cluster.
     this.keys = ['index', 'sizes', 'total'].map((part) => `${namespace.prefix}::{budget}:${part}`) as [string, string, string];
     if (!config.get('CACHE_ENABLED', { infer: true })) return;
-    this.redis = createRedisConnection(redisSettings(config), {
-      connectTimeout: 2_000,
-      commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-    });
+    this.redis = createFailFastRedisConnection(config);
     this.redis.defineCommand('conduitCacheAdmit', { numberOfKeys: 3, lua: ADMIT_SCRIPT });
     // Failures surface as rejected calls, which CacheStore counts; the event needs a listener all the same.
     this.redis.on('error', () => undefined);

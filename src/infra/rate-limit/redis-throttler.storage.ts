@@ -4,7 +4,7 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
 import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
-import { createRedisConnection, redisSettings } from '@/infra/redis/redis-connection';
+import { createFailFastRedisConnection } from '@/infra/redis/redis-connection';
 
 /** What ThrottlerStorage.increment answers (times in seconds). */
 export interface ThrottlerStorageRecord {
@@ -69,13 +69,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy 
     private readonly namespace: DeploymentNamespace,
   ) {
     if (config.get('RATE_LIMIT_ENABLED', { infer: true }) !== true) return;
-    this.redis = createRedisConnection(redisSettings(config), {
-      connectTimeout: 2_000,
-      commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-    });
+    this.redis = createFailFastRedisConnection(config);
     this.redis.defineCommand('conduitRateLimit', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
     this.redis.defineCommand('conduitConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
     this.redis.on('error', (error: Error) => this.failed(error));

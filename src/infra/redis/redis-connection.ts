@@ -107,6 +107,21 @@ export function createRedisConnection(settings: RedisSettings, options: RedisOpt
 }
 
 /**
+ * A connection for a request's side reads and writes (rate limits, token versions, the cache's
+ * budget): a command fails at once while Redis is away, so the caller can fall back, and the
+ * connection keeps reconnecting in the background.
+ */
+export function createFailFastRedisConnection(config: ConfigService<Environment, true>): Redis | Cluster {
+  return createRedisConnection(redisSettings(config), {
+    connectTimeout: 2_000,
+    commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+  });
+}
+
+/**
  * The connection for the cache's Keyv store (node-redis), with the same topology. `socket` holds
  * the client's timeouts and reconnect strategy.
  */
