@@ -106,7 +106,7 @@ describe('Structured logs with request ids', () => {
       .put('/api/user')
       .set('X-Request-Id', requestIds[3])
       .set('Authorization', `Token ${user.token}`)
-      .send({ user: { password: newPassword } });
+      .send({ user: { password: newPassword, currentPassword: user.password } });
     expect(update.status).toBe(200);
     for (const requestId of requestIds) await requestLine(requestId);
 

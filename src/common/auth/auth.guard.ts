@@ -37,7 +37,7 @@ export class AuthGuard implements CanActivate {
     if (!token) throw new UnauthorizedError('token', 'is invalid');
     const { userId, version } = this.tokens.verify(token);
     // A password or email change retires every earlier token, and a deleted account all of its own.
-    if ((await this.versions.current(userId)) !== version) throw new UnauthorizedError('token', 'is invalid');
+    if (!(await this.versions.accepts(userId, version))) throw new UnauthorizedError('token', 'is invalid');
     request.viewer = { id: userId, token };
     return true;
   }

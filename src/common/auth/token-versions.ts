@@ -30,6 +30,8 @@ export class TokenVersions implements OnModuleDestroy {
   private readonly logger = new Logger('TokenVersions');
   private readonly redis: Redis | Cluster;
   private warned = false;
+  /** While Redis fails, it is left alone for a moment: a hung Redis must not add its timeout to every request. */
+  private bypassUntil = 0;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<Environment, true>,
@@ -41,14 +43,22 @@ export class TokenVersions implements OnModuleDestroy {
     this.redis.on('ready', () => (this.warned = false));
   }
 
-  /** The version a token of `userId` must carry, or null when the account no longer exists. */
-  async current(userId: number): Promise<number | null> {
-    const cached = await this.redis.get(tokenVersionKey(this.namespace, userId)).catch((error: Error) => this.warnOnce(error));
-    if (typeof cached === 'string' && /^\d+$/.test(cached)) return Number(cached);
+  /**
+   * Whether a token of `userId` issued under `version` is still good. Redis can only confirm: when
+   * it remembers another version, PostgreSQL decides, so a stale entry (one left by a database
+   * emptied under the same namespace, say) never refuses a valid token; it expires on its own.
+   */
+  async accepts(userId: number, version: number): Promise<boolean> {
+    const cached = Date.now() < this.bypassUntil ? undefined : await this.redis.get(tokenVersionKey(this.namespace, userId)).catch((error: Error) => this.warnOnce(error));
+    if (cached === String(version)) return true;
     const row = await this.prisma.user.findUnique({ where: { id: userId }, select: { tokenVersion: true } });
-    if (!row) return null;
-    await this.redis.set(tokenVersionKey(this.namespace, userId), String(row.tokenVersion), 'EX', TOKEN_VERSION_CACHE_SECONDS, 'NX').catch((error: Error) => this.warnOnce(error));
-    return row.tokenVersion;
+    if (!row) return false;
+    // Filled only where nothing is remembered (SET NX): a reader that read the old version just
+    // before a change committed must not put it back over the new one.
+    if (cached === null) {
+      await this.redis.set(tokenVersionKey(this.namespace, userId), String(row.tokenVersion), 'EX', TOKEN_VERSION_CACHE_SECONDS, 'NX').catch((error: Error) => this.warnOnce(error));
+    }
+    return row.tokenVersion === version;
   }
 
   /** Records a version just committed, so that every replica refuses the older tokens at once. */
@@ -61,6 +71,7 @@ export class TokenVersions implements OnModuleDestroy {
   }
 
   private warnOnce(error: Error): undefined {
+    this.bypassUntil = Date.now() + 2_000;
     if (!this.warned) {
       this.warned = true;
       this.logger.warn(`Token versions read from PostgreSQL while Redis is unavailable: ${error.message}`);
