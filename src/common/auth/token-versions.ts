@@ -11,6 +11,7 @@ import { createFailFastRedisConnection } from '@/infra/redis/redis-connection';
  * accepted should recording a change in Redis fail (a change normally takes effect at once).
  */
 export const TOKEN_VERSION_CACHE_SECONDS = 60;
+const TOKEN_VERSION_READ_TIMEOUT_MS = 250;
 
 /** The deployment's own key: user ids repeat across deployments sharing one Redis. */
 export function tokenVersionKey(namespace: DeploymentNamespace, userId: number): string {
@@ -38,7 +39,9 @@ export class TokenVersions implements OnModuleDestroy {
     private readonly prisma: PrismaService,
     private readonly namespace: DeploymentNamespace,
   ) {
-    this.redis = createFailFastRedisConnection(config);
+    // A short timeout of its own: PostgreSQL answers whenever Redis does not, and every signed-in
+    // request waits for this read, so a hung Redis must cost it little.
+    this.redis = createFailFastRedisConnection(config, TOKEN_VERSION_READ_TIMEOUT_MS);
     this.redis.on('error', (error: Error) => this.warnOnce(error));
     this.redis.on('ready', () => (this.warned = false));
   }

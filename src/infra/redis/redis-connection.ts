@@ -111,10 +111,10 @@ export function createRedisConnection(settings: RedisSettings, options: RedisOpt
  * budget): a command fails at once while Redis is away, so the caller can fall back, and the
  * connection keeps reconnecting in the background.
  */
-export function createFailFastRedisConnection(config: ConfigService<Environment, true>): Redis | Cluster {
+export function createFailFastRedisConnection(config: ConfigService<Environment, true>, commandTimeoutMs?: number): Redis | Cluster {
   return createRedisConnection(redisSettings(config), {
     connectTimeout: 2_000,
-    commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
+    commandTimeout: Math.min(commandTimeoutMs ?? Infinity, config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true })),
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
