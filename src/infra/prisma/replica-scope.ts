@@ -16,13 +16,16 @@ export interface ReplicaReadScope {
 export const replicaScope = new AsyncLocalStorage<ReplicaReadScope>();
 
 /**
- * The reads that follow in this request must see everything up to `position`: the response cache
+ * The reads that follow in this request must see everything up to `position()` (computed only in
+ * a replica scope): the response cache
  * calls it with the position of the last invalidation of the entry it is about to fill, so that a
  * replica behind that invalidation never fills the entry with what the invalidation retired.
  */
-export function requireReplayed(position: WalPosition): void {
+export function requireReplayed(position: () => WalPosition): void {
   const scope = replicaScope.getStore();
-  if (scope && position > scope.fill) scope.fill = position;
+  if (!scope) return;
+  const needed = position();
+  if (needed > scope.fill) scope.fill = needed;
 }
 
 /**
