@@ -1,6 +1,6 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { concatMap, from, map, Observable, throwError, catchError } from 'rxjs';
+import { catchError, concatMap, from, map, Observable, throwError } from 'rxjs';
 import type { AuthenticatedRequest } from '@/common/auth/auth.decorators';
 import { ReadReplicas } from './read-replicas';
 import { ReadYourWrites } from './read-your-writes';
@@ -53,7 +53,7 @@ export class ReplicaReadsInterceptor implements NestInterceptor {
       return writer === undefined ? Promise.resolve() : this.writes.wrote(writer);
     };
     return writeScope.run(scope, () => next.handle()).pipe(
-      concatMap((body) => from(record()).pipe(map(() => body))),
+      concatMap((body: unknown) => from(record()).pipe(map(() => body))),
       catchError((error: unknown) => from(record()).pipe(concatMap(() => throwError(() => error)))),
     );
   }
