@@ -44,5 +44,14 @@ module.exports = {
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
     // Fault drills (npm run drills): real processes, their own PostgreSQL, Redis and SMTP servers.
     { ...shared, displayName: 'drills', testMatch: ['<rootDir>/test/drills/*.drill-spec.ts'] },
+    // npm run test:replicas: the contract suites and the Postman collection with DATABASE_REPLICA_URLS
+    // naming a streaming replica that the global setup starts (scripts/test-replicas.mjs).
+    {
+      ...shared,
+      displayName: 'replicas',
+      testMatch: ['<rootDir>/test/contract/*.e2e-spec.ts', '<rootDir>/test/replicas/*.replicas-spec.ts'],
+      globalSetup: '<rootDir>/test/helpers/replicas.global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/replicas.global-teardown.ts',
+    },
   ],
 };

@@ -10,6 +10,7 @@
 //   search-os  npm run test:search-live -- opensearch     (the same on one OpenSearch node)
 //   generator  npm run test:generator          (generated features build, lint and pass their tests, in a copy)
 //   newman     npm run test:newman             (the RealWorld Postman collection against the build)
+//   replicas   npm run test:replicas           (the contract suites and the Postman collection with a streaming read replica)
 //   drills     npm run drills                  (fault drills: real processes, their own PostgreSQL, Redis, SMTP)
 //   containers npm run test:containers         (the image built and the compose stack run for real: test/containers)
 //   quickstart npm run test:quickstart         (README's steps without Docker, on a fresh clone)
@@ -64,6 +65,7 @@ const steps = [
   { name: 'search-os', command: ['node', 'scripts/test-search-live.mjs', 'opensearch', ...jestJson('search-os').slice(1)], counts: () => jestCounts('search-os') },
   { name: 'generator', command: ['npm', 'run', 'test:generator', ...jestJson('generator')], counts: () => jestCounts('generator') },
   { name: 'newman', command: ['npm', 'run', 'test:newman'], env: { NEWMAN_SUMMARY_JSON: resultFile('newman') }, counts: newmanCounts },
+  { name: 'replicas', command: ['npm', 'run', 'test:replicas', ...jestJson('replicas')], counts: () => jestCounts('replicas') },
   { name: 'drills', command: ['npm', 'run', 'drills', ...jestJson('drills')], counts: () => jestCounts('drills') },
   { name: 'containers', command: ['npm', 'run', 'test:containers'], counts: containersCounts },
   { name: 'quickstart', command: ['npm', 'run', 'test:quickstart'], counts: quickstartCounts },

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HealthModule } from '@/infra/health/health.module';
 import { InfrastructureModule } from '@/infra/infrastructure.module';
+import { ReplicaReadsModule } from '@/infra/prisma/replica-reads.module';
 import { RateLimitModule } from '@/infra/rate-limit/rate-limit.module';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { CommentsModule } from '@/modules/comments/comments.module';
@@ -12,6 +13,6 @@ import { UsersModule } from '@/modules/users/users.module';
 
 /** The api process: infrastructure and the feature modules that serve `/api`. */
 @Module({
-  imports: [InfrastructureModule, HealthModule, RateLimitModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule, UploadsModule],
+  imports: [InfrastructureModule, ReplicaReadsModule, HealthModule, RateLimitModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule, UploadsModule],
 })
 export class AppModule {}

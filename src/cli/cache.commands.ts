@@ -6,6 +6,7 @@ import { Cluster } from 'ioredis';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import type { Environment } from '@/config/environment';
 import { CacheStore, EPOCH_TAG } from '@/infra/cache/cache-store.service';
+import { ReadReplicas } from '@/infra/prisma/read-replicas';
 import { keyvConnection } from '@/infra/redis/redis-connection';
 import { CliRedis } from './cli-redis';
 import { CliFailure, report } from './cli-output';
@@ -21,6 +22,7 @@ export class CacheFlushCommand extends CommandRunner {
   constructor(
     private readonly redis: CliRedis,
     private readonly config: ConfigService<Environment, true>,
+    private readonly replicas: ReadReplicas,
   ) {
     super();
   }
@@ -56,7 +58,7 @@ export class CacheFlushCommand extends CommandRunner {
     );
     const cache = createCache({ stores: [keyv] });
     try {
-      const bumped = await new CacheStore(cache, this.config).bump([EPOCH_TAG]);
+      const bumped = await new CacheStore(cache, this.config, undefined, this.replicas).bump([EPOCH_TAG]);
       if (!bumped) throw new CliFailure('cache keys removed, but the cache epoch could not be renewed: run cache:flush again');
     } finally {
       await cache.disconnect().catch(() => undefined);

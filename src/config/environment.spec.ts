@@ -96,3 +96,26 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'opensearch', OPENSEARCH_NODE: 'os:9200' })).toThrow(/OPENSEARCH_NODE must be an http/);
   });
 });
+
+describe('read replica settings', () => {
+  it('default to none, and parse a list of replicas', () => {
+    expect(validateEnvironment(valid).DATABASE_REPLICA_URLS).toEqual([]);
+    const environment = validateEnvironment({ ...valid, DATABASE_REPLICA_URLS: 'postgresql://r1:5432/conduit, postgres://app:pw@r2/conduit' });
+    expect(environment.DATABASE_REPLICA_URLS).toEqual(['postgresql://r1:5432/conduit', 'postgres://app:pw@r2/conduit']);
+    expect(environment.DATABASE_REPLICA_MAX_LAG_MS).toBe(5_000);
+    expect(environment.DATABASE_READ_YOUR_WRITES_MS).toBe(10_000);
+  });
+
+  it('refuse anything but postgresql:// URLs', () => {
+    expect(() => validateEnvironment({ ...valid, DATABASE_REPLICA_URLS: 'postgresql://r1/conduit,mysql://r2/conduit' })).toThrow(
+      'DATABASE_REPLICA_URLS must be a comma-separated list of postgresql:// connection strings',
+    );
+  });
+
+  it('make the writer window outlast the lag bound: by default, and refused when set shorter', () => {
+    expect(validateEnvironment({ ...valid, DATABASE_REPLICA_MAX_LAG_MS: '30000' }).DATABASE_READ_YOUR_WRITES_MS).toBe(31_000);
+    expect(() =>
+      validateEnvironment({ ...valid, DATABASE_REPLICA_URLS: 'postgresql://r1/conduit', DATABASE_REPLICA_MAX_LAG_MS: '5000', DATABASE_READ_YOUR_WRITES_MS: '2000' }),
+    ).toThrow('DATABASE_READ_YOUR_WRITES_MS must be at least DATABASE_REPLICA_MAX_LAG_MS + DATABASE_REPLICA_CHECK_MS');
+  });
+});

@@ -34,6 +34,40 @@ export class Environment {
   @Min(100)
   DATABASE_STATEMENT_TIMEOUT_MS = 10_000;
 
+  /**
+   * Streaming replicas of DATABASE_URL for the reads that tolerate a little lag (anonymous lists,
+   * article pages, tags, profiles, comments, PostgreSQL search), as comma-separated
+   * `postgresql://` URLs. Unset: every read goes to DATABASE_URL. May hold passwords: never logged.
+   */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((url) => url.trim()).filter(Boolean) : value))
+  @IsString({ each: true })
+  @Matches(/^postgres(ql)?:\/\/[^,\s]+$/, { each: true, message: '$property must be a comma-separated list of postgresql:// connection strings' })
+  DATABASE_REPLICA_URLS: string[] = [];
+
+  /** A replica further behind the primary than this (or unreachable) is left out until it catches up. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  DATABASE_REPLICA_MAX_LAG_MS = 5_000;
+
+  /** How often each replica's state (reachable, replayed WAL position) is checked against the primary's. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  DATABASE_REPLICA_CHECK_MS = 1_000;
+
+  /**
+   * How long a user who wrote is remembered (in Redis, by the primary's WAL position after the
+   * write): meanwhile their reads go only to a replica that has replayed that position, else to
+   * the primary. At least DATABASE_REPLICA_MAX_LAG_MS plus DATABASE_REPLICA_CHECK_MS, after which
+   * every replica still in use has replayed it. Unset: 10 s, or that sum when larger.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  DATABASE_READ_YOUR_WRITES_MS = 10_000;
+
   @IsString()
   @Matches(/^rediss?:\/\//, { message: '$property must be a redis:// connection string' })
   REDIS_URL = 'redis://127.0.0.1:6379';
@@ -508,6 +542,10 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   // Defaults that depend on NODE_ENV: tests stay quiet and run without rate limits (their own suite turns them on).
   if (present.LOG_LEVEL === undefined && environment.NODE_ENV === 'test') environment.LOG_LEVEL = 'error';
   environment.RATE_LIMIT_ENABLED ??= environment.NODE_ENV !== 'test';
+  // Unset, the writer's window follows the lag bound it must outlast.
+  if (present.DATABASE_READ_YOUR_WRITES_MS === undefined) {
+    environment.DATABASE_READ_YOUR_WRITES_MS = Math.max(10_000, Number(environment.DATABASE_REPLICA_MAX_LAG_MS) + Number(environment.DATABASE_REPLICA_CHECK_MS));
+  }
   const errors = validateSync(environment, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) {
     const problems = errors.map((error) => {
@@ -519,6 +557,12 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   if (environment.NODE_ENV === 'production' && PUBLISHED_JWT_SECRETS.has(environment.JWT_SECRET)) {
     throw new ConfigurationError('Invalid configuration: JWT_SECRET is a published default and anyone could sign tokens with it; set a secret of your own in production (e.g. `openssl rand -base64 48`)');
+  }
+  if (environment.DATABASE_REPLICA_URLS.length > 0 && environment.DATABASE_READ_YOUR_WRITES_MS < environment.DATABASE_REPLICA_MAX_LAG_MS + environment.DATABASE_REPLICA_CHECK_MS) {
+    // Shorter, a writer could be sent to a replica still within the lag bound but without their write.
+    throw new ConfigurationError(
+      'Invalid configuration: DATABASE_READ_YOUR_WRITES_MS must be at least DATABASE_REPLICA_MAX_LAG_MS + DATABASE_REPLICA_CHECK_MS (see .env.example)',
+    );
   }
   if (environment.REDIS_SENTINELS && environment.REDIS_CLUSTER_NODES) {
     throw new ConfigurationError('Invalid configuration: set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both (see .env.example)');

@@ -22,7 +22,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** The bin folder of the newest PostgreSQL under /usr/lib/postgresql, or PG_BIN when set. */
-function postgresBin(): string {
+export function postgresBin(): string {
   if (process.env.PG_BIN) return process.env.PG_BIN;
   const base = '/usr/lib/postgresql';
   const versions = readdirSync(base)
@@ -42,8 +42,13 @@ export function postgresUser(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
+/** Server settings (`-c name=value`) beyond the throwaway defaults, which they override. */
+export type PostgresSettings = Record<string, string>;
+
 export interface ThrowawayPostgres {
   port: number;
+  /** The cluster's data folder. */
+  dataDir: string;
   /** The connection string of the migrated application database. */
   url: string;
   /** Fast shutdown (SIGINT): sessions are ended with 57P01, then nothing listens on the port. */
@@ -73,7 +78,7 @@ function templateKey(bin: string, database: string): string {
  * made with initdb and migrated, then kept (stopped) in the temporary folder as a template; later
  * ones copy it, which takes a fraction of the time.
  */
-export async function startThrowawayPostgres({ database = 'conduit_drill' }: { database?: string } = {}): Promise<ThrowawayPostgres> {
+export async function startThrowawayPostgres({ database = 'conduit_drill', settings = {} }: { database?: string; settings?: PostgresSettings } = {}): Promise<ThrowawayPostgres> {
   const template = path.join(tmpdir(), `conduit-pg-template-${templateKey(postgresBin(), database)}`);
   if (!existsSync(template)) {
     const fresh = await createCluster(database);
@@ -87,13 +92,13 @@ export async function startThrowawayPostgres({ database = 'conduit_drill' }: { d
   const user = postgresUser();
   if (user) spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, dataDir]);
   rmSync(path.join(dataDir, 'postmaster.pid'), { force: true });
-  const cluster = await runCluster(dataDir, database);
+  const cluster = await runCluster(dataDir, database, settings);
   await cluster.start();
   return cluster;
 }
 
 /** initdb, start, create and migrate `database`. */
-async function createCluster(database: string): Promise<ThrowawayPostgres & { dataDir: string }> {
+async function createCluster(database: string): Promise<ThrowawayPostgres> {
   const bin = postgresBin();
   const user = postgresUser();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'conduit-pg-'));
@@ -119,11 +124,11 @@ async function createCluster(database: string): Promise<ThrowawayPostgres & { da
     await cluster.remove();
     throw error;
   }
-  return { ...cluster, dataDir };
+  return cluster;
 }
 
-/** A cluster over `dataDir` on a free port, not started yet. */
-async function runCluster(dataDir: string, database: string): Promise<ThrowawayPostgres> {
+/** A cluster over `dataDir` (made by initdb, or pg_basebackup) on a free port, not started yet. */
+export async function runCluster(dataDir: string, database: string, settings: PostgresSettings = {}): Promise<ThrowawayPostgres> {
   const bin = postgresBin();
   const user = postgresUser();
 
@@ -152,7 +157,11 @@ async function runCluster(dataDir: string, database: string): Promise<ThrowawayP
     // Durability off: a throwaway cluster is for outages, not for surviving a power cut.
     const server = spawn(
       path.join(bin, 'postgres'),
-      ['-D', dataDir, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100'],
+      [
+        ...['-D', dataDir, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100'],
+        // Later settings win over earlier ones of the same name.
+        ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], ...user },
     );
     adoptChild(server);
@@ -190,6 +199,7 @@ async function runCluster(dataDir: string, database: string): Promise<ThrowawayP
 
   return {
     port,
+    dataDir,
     url,
     stop,
     start,

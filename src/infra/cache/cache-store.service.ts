@@ -4,6 +4,8 @@ import { ConfigService } from '@nestjs/config';
 import type { Cache } from 'cache-manager';
 import { randomUUID } from 'node:crypto';
 import type { Environment } from '@/config/environment';
+import { ReadReplicas } from '@/infra/prisma/read-replicas';
+import { parseSortableWalPosition, sortableWalPosition, UNREPLAYABLE, WalPosition } from '@/infra/prisma/wal-position';
 import { RedisCacheBudget } from './cache-budget';
 
 /** A cache call that has not answered by then is treated as a miss: Redis must never slow the API. */
@@ -25,6 +27,32 @@ export interface CachedEntry<T> {
 }
 
 class CacheTimeout extends Error {}
+
+/**
+ * A new tag version: random, and, with read replicas, led by the primary's WAL position when the
+ * tag was bumped (after the write it follows had committed). See fillPosition.
+ */
+export function newTagVersion(position: WalPosition | undefined): string {
+  return position === undefined ? randomUUID() : `${sortableWalPosition(position)}:${randomUUID()}`;
+}
+
+/**
+ * How far a replica must have replayed to build an entry valid under `versions`: past the
+ * position of each tag's last bump, so that no replica fills the cache, under the new versions,
+ * with what an invalidation just retired (the entry would then be served as current until the
+ * next write or its TTL). A tag never bumped asks nothing; a version without a position (bumped
+ * while the primary did not say where it stood, or before replicas were configured) asks for the
+ * primary. Simple and exact: the fill goes to a replica only once it is known to hold those writes.
+ */
+export function fillPosition(versions: Record<string, string | null>): WalPosition {
+  let needed = 0n;
+  for (const version of Object.values(versions)) {
+    if (version === null) continue;
+    const position = parseSortableWalPosition(/^([0-9a-f]{16}):/.exec(version)?.[1]) ?? UNREPLAYABLE;
+    if (position > needed) needed = position;
+  }
+  return needed;
+}
 
 /**
  * The Redis cache behind cache-manager, made safe to depend on: every call is bounded by a short
@@ -57,6 +85,8 @@ export class CacheStore {
     config: ConfigService<Environment, true>,
     /** Absent in the command line's one-off use (cache:flush), which never writes entries. */
     @Optional() private readonly budget?: RedisCacheBudget,
+    /** Stamps versions with the primary's position when replicas are configured (see fillPosition). */
+    @Optional() private readonly replicas?: ReadReplicas,
   ) {
     this.enabled = config.get('CACHE_ENABLED', { infer: true });
     this.entryMaxBytes = config.get('CACHE_ENTRY_MAX_BYTES', { infer: true });
@@ -113,7 +143,7 @@ export class CacheStore {
   /** Retires every entry that depends on any of `tags`. */
   async bump(tags: string[]): Promise<boolean> {
     if (!this.enabled || tags.length === 0) return true;
-    const version = randomUUID();
+    const version = await this.newVersion();
     const done = await this.call(
       () => this.cache.mset(tags.map((tag) => ({ key: tagKey(tag), value: version, ttl: this.tagTtlMs }))),
       'invalidation',
@@ -148,6 +178,10 @@ export class CacheStore {
     }
   }
 
+  private async newVersion(): Promise<string> {
+    return newTagVersion(await this.replicas?.primaryPosition());
+  }
+
   private readFailed(error: unknown): void {
     this.failuresInARow += 1;
     if (this.failuresInARow >= FAILURES_FOR_OUTAGE) this.markFailing(error);
@@ -155,7 +189,7 @@ export class CacheStore {
 
   private async recover(): Promise<boolean> {
     try {
-      await withTimeout(this.cache.set(tagKey(EPOCH_TAG), randomUUID(), this.tagTtlMs));
+      await withTimeout(this.cache.set(tagKey(EPOCH_TAG), await this.newVersion(), this.tagTtlMs));
     } catch {
       return false;
     }

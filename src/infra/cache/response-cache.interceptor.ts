@@ -6,7 +6,8 @@ import type { AuthenticatedRequest } from '@/common/auth/auth.decorators';
 import type { Viewer } from '@/common/auth/viewer';
 import { DomainError } from '@/common/errors/domain-error';
 import { CACHE_POLICY, CachePolicy, ViewerOverlay } from './cache-policy';
-import { CachedEntry, CacheStore, EPOCH_TAG } from './cache-store.service';
+import { requireReplayed } from '@/infra/prisma/replica-scope';
+import { CachedEntry, CacheStore, EPOCH_TAG, fillPosition } from './cache-store.service';
 import { canonicalUrl, queryParametersOf } from './cache-key';
 import { LocalEntries } from './local-entries';
 
@@ -63,6 +64,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   private async serveOwn(key: string, tags: string[], next: CallHandler): Promise<Observable<unknown>> {
     const found = await this.store.lookup([key], tags);
     if (!found) return this.uncached(next);
+    requireReplayed(() => fillPosition(found.versions));
     const cached = found.entries[0];
     if (cached && sameVersions(cached.versions, found.versions)) {
       this.store.stats.hits += 1;
@@ -93,6 +95,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const keys = [...(localEntry ? [] : [key]), ...(flagsKey ? [flagsKey] : [])];
     const found = await this.store.lookup(keys, [...tags, ...(personal?.overlay.viewerTags(personal.viewer) ?? [])]);
     if (!found) return this.uncached(next);
+    // Whatever is built from here on (the entry, the viewer's flags) is cached under these versions.
+    requireReplayed(() => fillPosition(found.versions));
     const fetched = new Map(keys.map((name, index) => [name, found.entries[index]]));
     const sharedVersions = only(found.versions, [EPOCH_TAG, ...tags]);
 

@@ -9,6 +9,7 @@ import type { Environment } from '@/config/environment';
 import { CacheStore } from '@/infra/cache/cache-store.service';
 import { OutboxService, OutboxStatus } from '@/infra/outbox/outbox.service';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { ReadReplicas } from '@/infra/prisma/read-replicas';
 import { QUEUE_NAMES } from '@/infra/queue/queues';
 import { BoundedSample } from './bounded-sample';
 import { metricsHandler } from './metrics-endpoint';
@@ -39,6 +40,7 @@ export class Metrics implements OnModuleDestroy {
     cache: CacheStore,
     outbox: OutboxService,
     moduleRef: ModuleRef,
+    replicas: ReadReplicas,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -83,6 +85,8 @@ export class Metrics implements OnModuleDestroy {
         }
       },
     });
+
+    if (replicas.configured) this.replicaMetrics(replicas);
 
     const timeoutMs = config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true });
     const queueSamples = QUEUE_NAMES.map((name) => {
@@ -139,6 +143,60 @@ export class Metrics implements OnModuleDestroy {
     outboxGauge('conduit_outbox_oldest_pending_age_seconds', 'Age of the oldest pending outbox event (0 when none is pending)', (status) =>
       status.oldestPendingAt ? Math.max(0, (Date.now() - status.oldestPendingAt.getTime()) / 1000) : 0,
     );
+  }
+
+  /** Per replica: reads served, reads that failed over to the primary, health and lag; and the reads kept on the primary, by reason. */
+  private replicaMetrics(replicas: ReadReplicas): void {
+    const registers = [this.registry];
+    new Counter({
+      name: 'conduit_db_replica_reads_total',
+      help: 'Reads served by each PostgreSQL read replica',
+      labelNames: ['replica'],
+      registers,
+      collect() {
+        this.reset();
+        for (const state of replicas.states()) this.inc({ replica: state.name }, state.reads);
+      },
+    });
+    new Counter({
+      name: 'conduit_db_replica_failed_reads_total',
+      help: 'Reads that failed on a replica and were answered by the primary instead',
+      labelNames: ['replica'],
+      registers,
+      collect() {
+        this.reset();
+        for (const state of replicas.states()) this.inc({ replica: state.name }, state.failures);
+      },
+    });
+    new Gauge({
+      name: 'conduit_db_replica_healthy',
+      help: 'Whether the replica serves reads (1) or is left out (0: unreachable, not a standby, or behind by more than DATABASE_REPLICA_MAX_LAG_MS)',
+      labelNames: ['replica'],
+      registers,
+      collect() {
+        for (const state of replicas.states()) this.set({ replica: state.name }, state.healthy ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'conduit_db_replica_lag_seconds',
+      help: 'How far the replica was behind the primary at its last check; absent when it could not be measured',
+      labelNames: ['replica'],
+      registers,
+      collect() {
+        this.reset();
+        for (const state of replicas.states()) if (state.lagMs !== undefined) this.set({ replica: state.name }, state.lagMs / 1000);
+      },
+    });
+    new Counter({
+      name: 'conduit_db_primary_reads_total',
+      help: 'Reads a replica could have served that went to the primary: no healthy replica, the reader wrote recently (read-your-writes), it is not known whether they did (writer-unknown), or a cache fill behind its last invalidation (cache-fill)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(replicas.primaryReads)) this.inc({ reason }, count);
+      },
+    });
   }
 
   /** The exposition of every metric, each source read afresh. */

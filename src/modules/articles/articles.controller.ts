@@ -6,6 +6,7 @@ import { ApiErrorResponses } from '@/common/http/api-responses';
 import { PageQueryDto, toPage } from '@/common/pagination/page-query.dto';
 import { CacheResponse } from '@/infra/cache/cache-policy';
 import { CacheTags } from '@/infra/cache/cache-tags';
+import { ReplicaReads } from '@/infra/prisma/replica-reads.interceptor';
 import { ArticlesViewerOverlay } from './articles-viewer.overlay';
 import { ArticlesService } from './articles.service';
 import { ListArticlesQueryDto, NewArticleRequestDto, UpdateArticleRequestDto } from './dto/article-requests.dto';
@@ -33,6 +34,7 @@ export class ArticlesController {
   /** Most recent articles globally, filtered by tag, author or favoriting user. Auth is optional */
   @Get()
   @OptionalAuth()
+  @ReplicaReads()
   @CacheResponse({ name: 'articles', tags: () => [CacheTags.articles, CacheTags.profiles], overlay: ArticlesViewerOverlay })
   @ApiOperation({ operationId: 'GetArticles', summary: 'Get recent articles globally' })
   @ApiErrorResponses(422)
@@ -52,6 +54,7 @@ export class ArticlesController {
   /** Get an article. Auth not required (a token personalises `favorited` and `following`) */
   @Get(':slug')
   @OptionalAuth()
+  @ReplicaReads()
   @CacheResponse({
     name: 'article',
     tags: (request) => [CacheTags.article(request.params.slug as string), CacheTags.profiles],

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '@/generated/prisma/client';
 import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { ReadReplicas } from '@/infra/prisma/read-replicas';
 import type { Page } from '@/common/pagination/page-query.dto';
 import { PUBLIC_USER_SELECT } from '@/modules/profiles/profiles.repository';
 import type { CoverImage } from '@/modules/uploads/upload.types';
@@ -57,32 +58,41 @@ function coverColumns(cover: ArticleContent['cover']): Pick<Prisma.ArticleUnchec
 /** Most recently published first; the indexes on (published_at, id) serve every list. */
 const NEWEST_FIRST = [{ publishedAt: 'desc' }, { id: 'desc' }] satisfies Prisma.ArticleOrderByWithRelationInput[];
 
+/**
+ * Reads go through `replicas.read`: on a route that tolerates replica lag they may be served by a
+ * replica, anywhere else (writes and what they read first) by the primary.
+ */
 @Injectable()
 export class ArticlesRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
+  ) {}
 
   /** One page and the total count: two queries (plus one per relation), whatever the page size. */
-  async findPage(filter: ArticleFilter, page: Page): Promise<{ rows: ArticleListRow[]; count: number }> {
+  findPage(filter: ArticleFilter, page: Page): Promise<{ rows: ArticleListRow[]; count: number }> {
     const where = toWhere(filter);
-    const [rows, count] = await Promise.all([
-      this.prisma.article.findMany({ where, select: ARTICLE_LIST_SELECT, orderBy: NEWEST_FIRST, skip: page.offset, take: page.limit }),
-      this.prisma.article.count({ where }),
-    ]);
-    return { rows, count };
+    return this.replicas.read(async (db) => {
+      const [rows, count] = await Promise.all([
+        db.article.findMany({ where, select: ARTICLE_LIST_SELECT, orderBy: NEWEST_FIRST, skip: page.offset, take: page.limit }),
+        db.article.count({ where }),
+      ]);
+      return { rows, count };
+    });
   }
 
   /** The published articles among `ids`, in no particular order. */
   findListRowsByIds(ids: number[]): Promise<ArticleListRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.prisma.article.findMany({ where: { id: { in: ids }, publishedAt: { not: null } }, select: ARTICLE_LIST_SELECT });
+    return this.replicas.read((db) => db.article.findMany({ where: { id: { in: ids }, publishedAt: { not: null } }, select: ARTICLE_LIST_SELECT }));
   }
 
   findBySlug(slug: string): Promise<ArticleRow | null> {
-    return this.prisma.article.findUnique({ where: { slug }, select: ARTICLE_SELECT });
+    return this.replicas.read((db) => db.article.findUnique({ where: { slug }, select: ARTICLE_SELECT }));
   }
 
   findOwnership(slug: string): Promise<{ id: number; authorId: number; publishedAt: Date | null } | null> {
-    return this.prisma.article.findUnique({ where: { slug }, select: { id: true, authorId: true, publishedAt: true } });
+    return this.replicas.read((db) => db.article.findUnique({ where: { slug }, select: { id: true, authorId: true, publishedAt: true } }));
   }
 
   /** A new article, published now, or scheduled when `publishAt` is given. */
@@ -131,10 +141,12 @@ export class ArticlesRepository {
   /** Of `articleIds`, the ones `userId` has favorited: one indexed query. */
   async favoritedAmong(userId: number, articleIds: number[]): Promise<Set<number>> {
     if (articleIds.length === 0) return new Set();
-    const rows = await this.prisma.favorite.findMany({
-      where: { userId, articleId: { in: articleIds } },
-      select: { articleId: true },
-    });
+    const rows = await this.replicas.read((db) =>
+      db.favorite.findMany({
+        where: { userId, articleId: { in: articleIds } },
+        select: { articleId: true },
+      }),
+    );
     return new Set(rows.map((row) => row.articleId));
   }
 
@@ -144,9 +156,11 @@ export class ArticlesRepository {
    */
   async favoritedSlugs(userId: number, slugs: string[]): Promise<Set<string>> {
     if (slugs.length === 0) return new Set();
-    const rows = await this.prisma.$queryRaw<Array<{ slug: string }>>`
-      SELECT a.slug FROM favorites f JOIN articles a ON a.id = f.article_id
-      WHERE f.user_id = ${userId} AND a.slug = ANY(${slugs}::text[])`;
+    const rows = await this.replicas.read(
+      (db) => db.$queryRaw<Array<{ slug: string }>>`
+        SELECT a.slug FROM favorites f JOIN articles a ON a.id = f.article_id
+        WHERE f.user_id = ${userId} AND a.slug = ANY(${slugs}::text[])`,
+    );
     return new Set(rows.map((row) => row.slug));
   }
 

@@ -6,6 +6,7 @@ import { ApiErrorResponses } from '@/common/http/api-responses';
 import { CommentPageQueryDto, MAX_LIMIT, toPage } from '@/common/pagination/page-query.dto';
 import { CacheResponse } from '@/infra/cache/cache-policy';
 import { CacheTags } from '@/infra/cache/cache-tags';
+import { ReplicaReads } from '@/infra/prisma/replica-reads.interceptor';
 import { parseCommentId } from './comment-id';
 import { CommentsViewerOverlay } from './comments-viewer.overlay';
 import { CommentsService } from './comments.service';
@@ -20,6 +21,7 @@ export class CommentsController {
   /** Get the comments for an article, newest first, a page at a time (`limit`, default and most 100; `offset`). Auth is optional */
   @Get()
   @OptionalAuth()
+  @ReplicaReads()
   @CacheResponse({
     name: 'comments',
     tags: (request) => [CacheTags.comments(request.params.slug as string), CacheTags.profiles],

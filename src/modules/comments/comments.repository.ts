@@ -3,6 +3,7 @@ import type { Page } from '@/common/pagination/page-query.dto';
 import { Prisma } from '@/generated/prisma/client';
 import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { ReadReplicas } from '@/infra/prisma/read-replicas';
 import { PUBLIC_USER_SELECT } from '@/modules/profiles/profiles.repository';
 
 export const COMMENT_SELECT = {
@@ -17,17 +18,22 @@ export type CommentRow = Prisma.CommentGetPayload<{ select: typeof COMMENT_SELEC
 
 @Injectable()
 export class CommentsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
+  ) {}
 
-  /** One page of an article's comments with their authors, newest first, in one query. */
+  /** One page of an article's comments with their authors, newest first, in one query (on a replica where the route allows). */
   findPageForArticle(articleId: number, page: Page): Promise<CommentRow[]> {
-    return this.prisma.comment.findMany({
-      where: { articleId },
-      select: COMMENT_SELECT,
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: page.limit,
-      skip: page.offset,
-    });
+    return this.replicas.read((db) =>
+      db.comment.findMany({
+        where: { articleId },
+        select: COMMENT_SELECT,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
+    );
   }
 
   create(articleId: number, authorId: number, body: string, db: Db = this.prisma): Promise<CommentRow> {

@@ -6,6 +6,7 @@ import { ApiErrorResponses } from '@/common/http/api-responses';
 import { ProfileResponseDto } from './dto/profile-response.dto';
 import { CacheResponse } from '@/infra/cache/cache-policy';
 import { CacheTags } from '@/infra/cache/cache-tags';
+import { ReplicaReads } from '@/infra/prisma/replica-reads.interceptor';
 import { ProfileViewerOverlay } from './profile-viewer.overlay';
 import { ProfilesService } from './profiles.service';
 
@@ -18,6 +19,7 @@ export class ProfilesController {
   /** Get a profile of a user of the system. Auth is optional */
   @Get()
   @OptionalAuth()
+  @ReplicaReads()
   @CacheResponse({ name: 'profile', tags: (request) => [CacheTags.user(request.params.username as string)], overlay: ProfileViewerOverlay })
   @ApiOperation({ operationId: 'GetProfileByUsername', summary: 'Get a profile' })
   @ApiErrorResponses(404, 422)

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '@/generated/prisma/client';
 import type { Db } from '@/infra/prisma/db';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { ReadReplicas } from '@/infra/prisma/read-replicas';
 import type { PublicUser } from './profile.mapper';
 
 /** The columns every embedded profile (author, commenter) needs. Other features select with it. */
@@ -12,34 +13,42 @@ export const PUBLIC_USER_SELECT = {
   image: true,
 } satisfies Prisma.UserSelect;
 
+/** Reads go through `replicas.read` (a replica on the routes that allow it, else the primary). */
 @Injectable()
 export class ProfilesRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
+  ) {}
 
   findByUsername(username: string): Promise<PublicUser | null> {
-    return this.prisma.user.findUnique({ where: { username }, select: PUBLIC_USER_SELECT });
+    return this.replicas.read((db) => db.user.findUnique({ where: { username }, select: PUBLIC_USER_SELECT }));
   }
 
   async idByUsername(username: string): Promise<number | undefined> {
-    return (await this.prisma.user.findUnique({ where: { username }, select: { id: true } }))?.id;
+    return (await this.replicas.read((db) => db.user.findUnique({ where: { username }, select: { id: true } })))?.id;
   }
 
   /** Of `userIds`, the ones `followerId` follows: one indexed query, whatever the list length. */
   async followedAmong(followerId: number, userIds: number[]): Promise<Set<number>> {
     if (userIds.length === 0) return new Set();
-    const rows = await this.prisma.follow.findMany({
-      where: { followerId, followedId: { in: [...new Set(userIds)] } },
-      select: { followedId: true },
-    });
+    const rows = await this.replicas.read((db) =>
+      db.follow.findMany({
+        where: { followerId, followedId: { in: [...new Set(userIds)] } },
+        select: { followedId: true },
+      }),
+    );
     return new Set(rows.map((row) => row.followedId));
   }
 
   /** Of `usernames`, the ones `followerId` follows: one indexed query (raw: it runs on every signed-in cache hit). */
   async followedUsernames(followerId: number, usernames: string[]): Promise<Set<string>> {
     if (usernames.length === 0) return new Set();
-    const rows = await this.prisma.$queryRaw<Array<{ username: string }>>`
-      SELECT u.username FROM follows f JOIN users u ON u.id = f.followed_id
-      WHERE f.follower_id = ${followerId} AND u.username = ANY(${[...new Set(usernames)]}::text[])`;
+    const rows = await this.replicas.read(
+      (db) => db.$queryRaw<Array<{ username: string }>>`
+        SELECT u.username FROM follows f JOIN users u ON u.id = f.followed_id
+        WHERE f.follower_id = ${followerId} AND u.username = ANY(${[...new Set(usernames)]}::text[])`,
+    );
     return new Set(rows.map((row) => row.username));
   }
 

@@ -3,6 +3,7 @@ import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { MaybeCurrentUser, OptionalAuth } from '@/common/auth/auth.decorators';
 import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
+import { ReplicaReads } from '@/infra/prisma/replica-reads.interceptor';
 import { SearchRateLimit } from '@/infra/rate-limit/rate-limit';
 import { SearchArticlesQueryDto, SearchArticlesResponseDto, TrendingTagsQueryDto, TrendingTagsResponseDto } from './dto/search.dto';
 import { SearchService } from './search.service';
@@ -20,6 +21,7 @@ export class SearchController {
   @Get('articles')
   @OptionalAuth()
   @SearchRateLimit()
+  @ReplicaReads()
   @ApiOperation({ operationId: 'SearchArticles', summary: 'Search articles' })
   @ApiErrorResponses(422)
   @ApiResponse({ status: 429, description: 'More than SEARCH_RATE_LIMIT_MAX searches from this address in the window (see Retry-After)', schema: { $ref: '#/components/schemas/GenericErrorModel' } })
@@ -35,6 +37,7 @@ export class SearchController {
   /** Tags ranked by the articles published with them in the last `days` days, then by those articles' favorites. Auth not required */
   @Get('tags/trending')
   @SearchRateLimit()
+  @ReplicaReads()
   @ApiOperation({ operationId: 'GetTrendingTags', summary: 'Get trending tags' })
   @ApiErrorResponses(422)
   @ApiResponse({ status: 503, description: 'The search engine is unavailable', schema: { $ref: '#/components/schemas/GenericErrorModel' } })

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '@/common/http/api-responses';
 import { CacheResponse } from '@/infra/cache/cache-policy';
 import { CacheTags } from '@/infra/cache/cache-tags';
+import { ReplicaReads } from '@/infra/prisma/replica-reads.interceptor';
 import { TagsService } from './tags.service';
 
 @ApiTags('Tags')
@@ -12,6 +13,7 @@ export class TagsController {
 
   /** Tags in use by published articles, at most 100: the most used among the latest 1,000 articles first, then others by name. Auth not required */
   @Get()
+  @ReplicaReads()
   @CacheResponse({ name: 'tags', tags: () => [CacheTags.tags] })
   @ApiOperation({ operationId: 'GetTags', summary: 'Get tags' })
   @ApiOkResponse({

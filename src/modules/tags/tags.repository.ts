@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { ReadReplicas } from '@/infra/prisma/read-replicas';
 
 /** How many of the latest published articles decide which tags count as popular. */
 const POPULARITY_WINDOW = 1_000;
@@ -8,7 +9,10 @@ export const TAG_LIST_MAX = 100;
 
 @Injectable()
 export class TagsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
+  ) {}
 
   /**
    * At most TAG_LIST_MAX tags that published articles carry: the most used among the latest
@@ -18,7 +22,7 @@ export class TagsRepository {
    * in name order from the index and stops at the limit, so many tags cost no more than a few.
    */
   async namesInUse(): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<Array<{ name: string }>>`
+    const rows = await this.replicas.read((db) => db.$queryRaw<Array<{ name: string }>>`
       WITH recent AS (
         SELECT id FROM articles WHERE published_at IS NOT NULL
         ORDER BY published_at DESC, id DESC LIMIT ${POPULARITY_WINDOW}
@@ -39,12 +43,12 @@ export class TagsRepository {
         (SELECT name, uses, 0 AS part FROM popular)
         UNION ALL (SELECT name, 0, 1 FROM others)
       ) listed
-      ORDER BY part, uses DESC, name ASC`;
+      ORDER BY part, uses DESC, name ASC`);
     return rows.map((row) => row.name);
   }
 
   async idByName(name: string): Promise<number | undefined> {
-    return (await this.prisma.tag.findUnique({ where: { name }, select: { id: true } }))?.id;
+    return (await this.replicas.read((db) => db.tag.findUnique({ where: { name }, select: { id: true } })))?.id;
   }
 
   /** Those of `names` that no tag has yet. */

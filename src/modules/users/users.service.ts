@@ -7,6 +7,7 @@ import { UnauthorizedError } from '@/common/errors/domain-error';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
 import { CacheTags } from '@/infra/cache/cache-tags';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
+import { writtenBy } from '@/infra/prisma/replica-scope';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { isUploadId } from '@/modules/uploads/upload-id';
@@ -40,6 +41,8 @@ export class UsersService {
         return created;
       }),
     );
+    // No viewer wrote this: name the new user, whose first reads must find them (read-your-writes).
+    writtenBy(user.id);
     return toUserResponse(user, this.tokens.issue(user.id, user.tokenVersion));
   }
 

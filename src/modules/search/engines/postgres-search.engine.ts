@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { Environment } from '@/config/environment';
 import { Prisma } from '@/generated/prisma/client';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { ReadReplicas } from '@/infra/prisma/read-replicas';
 import { SearchRepository } from '../search.repository';
 import type {
   ArticleDocument,
@@ -62,6 +63,7 @@ export class PostgresSearchEngine implements SearchEngine {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
     private readonly repository: SearchRepository,
     @Inject(ConfigService) config: ConfigService<Environment, true>,
   ) {
@@ -70,15 +72,18 @@ export class PostgresSearchEngine implements SearchEngine {
 
   /**
    * Runs a search query under the search's own statement timeout (SEARCH_STATEMENT_TIMEOUT_MS,
-   * shorter than the API's), set for its transaction only.
+   * shorter than the API's), set for its transaction only. The transaction only reads, so on the
+   * search routes it may run on a replica (see ReadReplicas).
    */
   private withSearchTimeout<T>(query: (db: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(
-      async (db) => {
-        await db.$executeRaw`SELECT set_config('statement_timeout', ${String(this.statementTimeoutMs)}, true)`;
-        return query(db);
-      },
-      { timeout: this.statementTimeoutMs + 5_000 },
+    return this.replicas.read((client) =>
+      client.$transaction(
+        async (db) => {
+          await db.$executeRaw`SELECT set_config('statement_timeout', ${String(this.statementTimeoutMs)}, true)`;
+          return query(db);
+        },
+        { timeout: this.statementTimeoutMs + 5_000 },
+      ),
     );
   }
 
@@ -116,13 +121,13 @@ export class PostgresSearchEngine implements SearchEngine {
   }
 
   trendingTags(days: number, limit: number): Promise<TrendingTag[]> {
-    return this.prisma.$queryRaw<TrendingTag[]>`
+    return this.replicas.read((db) => db.$queryRaw<TrendingTag[]>`
       SELECT t.name AS tag, count(*)::int AS "articlesCount", coalesce(sum(a.favorites_count), 0)::int AS "favoritesCount"
       FROM articles a JOIN article_tags at ON at.article_id = a.id JOIN tags t ON t.id = at.tag_id
       WHERE a.published_at >= now() - make_interval(days => ${days}::int) AND a.published_at <= now()
       GROUP BY t.name
       ORDER BY "articlesCount" DESC, "favoritesCount" DESC, t.name ASC
-      LIMIT ${limit}`;
+      LIMIT ${limit}`);
   }
 
   /** The generated column is the index: every write is already there. */
