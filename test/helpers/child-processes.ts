@@ -17,17 +17,49 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The loopback ports the suites may listen on, from TEST_PORTS (`7300-7399`), so that runs on a
+ * shared machine can be kept apart; unset, any port the system hands out.
+ */
+function portRange(): { first: number; last: number } | undefined {
+  const setting = process.env.TEST_PORTS;
+  if (!setting) return undefined;
+  const match = /^(\d+)-(\d+)$/.exec(setting.trim());
+  const [first, last] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(first > 0 && last <= 65535 && first <= last)) throw new Error(`TEST_PORTS must be a range like 7300-7399, not "${setting}"`);
+  return { first, last };
+}
+
+/** Whether `port` (0: any) can be listened on right now; resolves to the port bound, or undefined. */
+function tryPort(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
+}
+
+/** The next port of TEST_PORTS to try: ports are handed out in turn, so two callers never get the same free one. */
+let nextInRange = 0;
+
+/** A TCP port nobody listens on right now (within TEST_PORTS when set). */
+export async function freePort(): Promise<number> {
+  const range = portRange();
+  if (!range) {
+    const port = await tryPort(0);
+    if (port === undefined) throw new Error('no port');
+    return port;
+  }
+  const size = range.last - range.first + 1;
+  for (let tried = 0; tried < size; tried += 1) {
+    const port = range.first + (nextInRange++ % size);
+    if ((await tryPort(port)) !== undefined) return port;
+  }
+  throw new Error(`no free port in TEST_PORTS ${range.first}-${range.last}`);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -90,12 +122,17 @@ export interface ApiProcess {
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL: connections in flight are cut, nothing is cleaned up; resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
-/** Starts `node dist/src/main.js` on a free port with the test's environment plus `env`. */
-export async function startApi(env: Record<string, string> = {}): Promise<ApiProcess> {
+/**
+ * Starts `node dist/src/main.js` with the test's environment plus `env`, on `port` (a replica
+ * restarted where it was, behind the same address) or a free one.
+ */
+export async function startApi(env: Record<string, string> = {}, { port: wanted }: { port?: number } = {}): Promise<ApiProcess> {
   await ensureBuilt();
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: {
@@ -117,6 +154,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiPro
     child,
     output: () => output,
     stop: () => stop(child),
+    kill: () => stop(child, 'SIGKILL'),
   };
   try {
     await waitUntil(
