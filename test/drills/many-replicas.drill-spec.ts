@@ -67,7 +67,6 @@ interface Writer {
 describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed load', () => {
   let stack: DrillStack;
   const storageDir = mkdtempSync(path.join(tmpdir(), 'conduit-drill-media-'));
-
   let startSeconds = 0;
 
   beforeAll(async () => {
@@ -94,9 +93,7 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
   it('fails no request outside the killed api, loses and repeats no event, and serves no stale entry from any replica', async () => {
     const runStartedAt = Date.now();
     const clients = stack.clients;
-    const image = await sharp({
-      create: { width: 48, height: 48, channels: 3, background: '#2266aa' },
-    })
+    const image = await sharp({ create: { width: 48, height: 48, channels: 3, background: '#2266aa' } })
       .png()
       .toBuffer();
 
@@ -110,9 +107,7 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
         const client = clients[index % APIS];
         const account = await client.register('writer');
         await client.follow(await client.register('fan'), account);
-        const first = await client.createArticle(account, {
-          tagList: ['drill'],
-        });
+        const first = await client.createArticle(account, { tagList: ['drill'] });
         writers[index] = { account, own: [first.slug], favorited: new Set() };
       }),
     );
@@ -193,14 +188,7 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
             const title = `Replica ${unique('t')}`;
             const response = await send(
               target,
-              client.call('post', '/api/articles', me).send({
-                article: {
-                  title,
-                  description: 'first',
-                  body: `The body of ${title}.`,
-                  tagList: ['drill'],
-                },
-              }),
+              client.call('post', '/api/articles', me).send({ article: { title, description: 'first', body: `The body of ${title}.`, tagList: ['drill'] } }),
               'POST',
               '/api/articles',
               201,
@@ -256,25 +244,13 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
             const username = unique('newcomer');
             const registered = await send(
               target,
-              client.call('post', '/api/users').send({
-                user: {
-                  username,
-                  email: `${username}@example.test`,
-                  password: `pw-${username}-secret`,
-                },
-              }),
+              client.call('post', '/api/users').send({ user: { username, email: `${username}@example.test`, password: `pw-${username}-secret` } }),
               'POST',
               '/api/users',
               201,
             );
             if (!registered) break;
-            const newcomer = {
-              username,
-              email: `${username}@example.test`,
-              password: '',
-              token: registered.body.user.token as string,
-              id: 0,
-            };
+            const newcomer = { username, email: `${username}@example.test`, password: '', token: registered.body.user.token as string, id: 0 };
             const celebrity = pick(celebrities);
             const followed = await send(target, client.call('post', `/api/profiles/${celebrity.username}/follow`, newcomer), 'POST', '/api/profiles/:username/follow', 200);
             if (!followed) break;
@@ -284,19 +260,12 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
           case 5: {
             const response = await send(
               target,
-              client.call('post', '/api/uploads/images', me).field('purpose', 'cover').attach('file', image, {
-                filename: 'cover.png',
-                contentType: 'image/png',
-              }),
+              client.call('post', '/api/uploads/images', me).field('purpose', 'cover').attach('file', image, { filename: 'cover.png', contentType: 'image/png' }),
               'POST',
               '/api/uploads/images',
               202,
             );
-            if (response)
-              uploads.push({
-                id: response.body.upload.id as string,
-                owner: me,
-              });
+            if (response) uploads.push({ id: response.body.upload.id as string, owner: me });
             break;
           }
           case 6: {
@@ -319,15 +288,9 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
         const publishAt = new Date(Date.now() + 3_000 + Math.floor(Math.random() * 2_000));
         const response = await send(
           target,
-          client.call('post', '/api/articles', account).send({
-            article: {
-              title,
-              description: 'later',
-              body: `The body of ${title}.`,
-              tagList: ['drill'],
-              publishAt: publishAt.toISOString(),
-            },
-          }),
+          client
+            .call('post', '/api/articles', account)
+            .send({ article: { title, description: 'later', body: `The body of ${title}.`, tagList: ['drill'], publishAt: publishAt.toISOString() } }),
           'POST',
           '/api/articles',
           201,
@@ -380,12 +343,9 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
     // After the load and the restart, every replica serves what the database holds.
     const finalChecksBefore = checks;
     const articles = (
-      await stack.database.pool.query<{
-        slug: string;
-        title: string;
-        description: string;
-        favorites: number;
-      }>(`SELECT slug, title, description, favorites_count AS favorites FROM articles WHERE published_at IS NOT NULL`)
+      await stack.database.pool.query<{ slug: string; title: string; description: string; favorites: number }>(
+        `SELECT slug, title, description, favorites_count AS favorites FROM articles WHERE published_at IS NOT NULL`,
+      )
     ).rows;
     const commentIds = new Map<string, number[]>();
     for (const row of (
@@ -412,14 +372,7 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
         ),
       );
     });
-    const bios = new Map(
-      (
-        await stack.database.pool.query<{
-          username: string;
-          bio: string | null;
-        }>('SELECT username, bio FROM users')
-      ).rows.map((row) => [row.username, row.bio]),
-    );
+    const bios = new Map((await stack.database.pool.query<{ username: string; bio: string | null }>('SELECT username, bio FROM users')).rows.map((row) => [row.username, row.bio]));
     await inBatches(writers, (writer) => readBack(`/api/profiles/${writer.account.username}`, (body) => body.profile?.bio === bios.get(writer.account.username)));
     // Each scheduled article once in each of its author's followers' feeds, through every replica.
     let feedEntries = 0;
@@ -452,13 +405,7 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
     const perApi = clients.map((_client, target) => duringLoad.filter((sample) => sample.target === target).length);
 
     const events = (
-      await stack.database.pool.query<{
-        queue: string;
-        name: string;
-        total: number;
-        pending: number;
-        redispatched: number;
-      }>(
+      await stack.database.pool.query<{ queue: string; name: string; total: number; pending: number; redispatched: number }>(
         `SELECT queue, name, count(*)::int AS total, count(*) FILTER (WHERE completed_at IS NULL)::int AS pending,
                 count(*) FILTER (WHERE dispatches > 1)::int AS redispatched
          FROM outbox_events GROUP BY queue, name ORDER BY queue, name`,
@@ -467,25 +414,20 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
     const eventCount = (queue: string): number => events.filter((row) => row.queue === queue).reduce((sum, row) => sum + row.total, 0);
     const pendingEvents = events.reduce((sum, row) => sum + row.pending, 0);
 
-    // Every search event handed over once, to one job that completed.
+    // Every search event ran as one job (its id is the event's) that completed; re-runs are the killed worker's jobs taken over.
     const searchEvents = await stack.database.outbox(`queue = 'search'`);
     let searchCompleted = 0;
     let searchRerun = 0;
     for (const event of searchEvents) {
       const job = await stack.queues.search.getJob(`event-${event.id}`);
       if (job && (await job.getState()) === 'completed') searchCompleted += 1;
-      if (job && (job.attemptsMade > 1 || (job.stalledCounter ?? 0) > 0)) searchRerun += 1;
+      if (job && job.attemptsStarted > 1) searchRerun += 1;
     }
 
     // Scheduled articles: published, one new-article event each (the publication ran once), one mail per follower.
     const publication = new Map(
       (
-        await stack.database.pool.query<{
-          slug: string;
-          published: boolean;
-          onTime: boolean;
-          events: number;
-        }>(
+        await stack.database.pool.query<{ slug: string; published: boolean; onTime: boolean; events: number }>(
           `SELECT a.slug, a.published_at IS NOT NULL AS published, a.published_at >= a.publish_at AS "onTime",
                   (SELECT count(*)::int FROM outbox_events e WHERE e.name = 'new-article' AND (e.payload->>'articleId')::int = a.id) AS events
            FROM articles a WHERE a.slug = ANY($1)`,
@@ -497,10 +439,9 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
       const row = publication.get(article.slug);
       return row?.published && row.onTime && row.events === 1;
     }).length;
-    const scheduledIds = await stack.database.pool.query<{
-      id: number;
-      slug: string;
-    }>('SELECT id, slug FROM articles WHERE slug = ANY($1)', [scheduled.map((article) => article.slug)]);
+    const scheduledIds = await stack.database.pool.query<{ id: number; slug: string }>('SELECT id, slug FROM articles WHERE slug = ANY($1)', [
+      scheduled.map((article) => article.slug),
+    ]);
     const scheduledMailKeys = scheduledIds.rows.flatMap((row) =>
       scheduled.find((article) => article.slug === row.slug)!.followers.map((follower) => stack.messageId(`article.${row.id}.${follower.id}`)),
     );
@@ -541,15 +482,7 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
     expect(checks).toBeGreaterThan(0);
     expect(pendingEvents).toBe(0);
     expect(searchCompleted).toBe(searchEvents.length);
-    expect({
-      lost: mail.lost.slice(0, 5),
-      duplicated: mail.duplicated.slice(0, 5),
-      unexpected: mail.unexpected.slice(0, 5),
-    }).toEqual({
-      lost: [],
-      duplicated: [],
-      unexpected: [],
-    });
+    expect({ lost: mail.lost.slice(0, 5), duplicated: mail.duplicated.slice(0, 5), unexpected: mail.unexpected.slice(0, 5) }).toEqual({ lost: [], duplicated: [], unexpected: [] });
     expect(scheduled.length).toBeGreaterThanOrEqual(APIS * 3);
     expect(publishedOnce).toBe(scheduled.length);
     expect(scheduledMails).toBe(scheduledMailKeys.length);

@@ -114,6 +114,9 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
   children.delete(child);
 }
 
+/** How long a process may take to start: a few seconds alone, far longer on a machine busy with other suites. */
+export const START_TIMEOUT_MS = 60_000;
+
 export interface ApiProcess {
   port: number;
   url: string;
@@ -159,7 +162,7 @@ export async function startApi(env: Record<string, string> = {}, { port: wanted 
   try {
     await waitUntil(
       `api on port ${port}`,
-      25_000,
+      START_TIMEOUT_MS,
       () => {
         if (child.exitCode !== null) throw new Error(`api on port ${port} exited with ${child.exitCode}:\n${output}`);
         return output.includes('listening on');

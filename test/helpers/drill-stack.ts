@@ -69,10 +69,28 @@ export async function startDrillStack(overrides: Record<string, string> = {}, { 
     ...overrides,
   };
   const database = new TestDatabase(postgres.url);
-  const [apiProcesses, workerProcesses] = await Promise.all([
-    Promise.all(Array.from({ length: apis }, () => startApi(env))),
-    Promise.all(Array.from({ length: workers }, () => startWorker(env))),
-  ]);
+  const closeServers = async (): Promise<void> => {
+    await database.close().catch(() => undefined);
+    await stopAll();
+    await smtp.close();
+    await postgres.remove();
+  };
+  // The apis one after another beside the workers one after another: a start is mostly CPU, and
+  // more of them at once on a small machine only make each slower, past its start-up timeout.
+  const inTurn = async <T>(count: number, start: () => Promise<T>): Promise<T[]> => {
+    const started: T[] = [];
+    for (let index = 0; index < count; index += 1) started.push(await start());
+    return started;
+  };
+  let apiProcesses: ApiProcess[];
+  let workerProcesses: WorkerProcess[];
+  try {
+    [apiProcesses, workerProcesses] = await Promise.all([inTurn(apis, () => startApi(env)), inTurn(workers, () => startWorker(env))]);
+  } catch (error) {
+    // The drill's afterAll has no stack to close: leave no process or server behind.
+    await closeServers();
+    throw error;
+  }
   const namespace = await database.namespace();
   const queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, inspectQueue(redis, namespace, name)])) as Record<QueueName, Queue>;
   const stack: DrillStack = {
@@ -105,10 +123,7 @@ export async function startDrillStack(overrides: Record<string, string> = {}, { 
     quiet: (timeoutMs = 60_000) => waitForQuiet(database, Object.values(queues), timeoutMs),
     close: async () => {
       await Promise.all(Object.values(queues).map((queue) => queue.close().catch(() => undefined)));
-      await database.close().catch(() => undefined);
-      await stopAll();
-      await smtp.close();
-      await postgres.remove();
+      await closeServers();
     },
   };
   return stack;

@@ -9,7 +9,7 @@ import { SMTPServer, SMTPServerSession } from 'smtp-server';
 import request from 'supertest';
 import type { QueueName } from '@/infra/queue/queues';
 import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from '@/infra/redis/deployment-namespace';
-import { adoptChild, ApiProcess, ensureBuilt, freePort, startApi, startThrowawayRedis, stopAll, ThrowawayRedis } from './child-processes';
+import { adoptChild, ApiProcess, ensureBuilt, freePort, START_TIMEOUT_MS, startApi, startThrowawayRedis, stopAll, ThrowawayRedis } from './child-processes';
 
 /**
  * Helpers for the suites that run the background side for real: the worker as a process of its
@@ -78,7 +78,7 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker exited (${child.exitCode ?? child.signalCode}):\n${output}`);
         return output.includes('Conduit worker started');
       },
-      { timeoutMs: 20_000, details: () => output },
+      { timeoutMs: START_TIMEOUT_MS, details: () => output },
     );
   } catch (error) {
     await stop('SIGKILL');
