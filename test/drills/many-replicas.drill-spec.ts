@@ -6,7 +6,7 @@ import type { Response, Test } from 'supertest';
 import { deliveryFigures, DrillStack, startDrillStack } from '../helpers/drill-stack';
 import { Sample, sendTimed } from '../helpers/load';
 import { sampleValue } from '../helpers/prometheus';
-import { Account, ArticleView, sleep, unique } from '../helpers/worker';
+import { Account, ArticleView, sleep, unique, waitFor } from '../helpers/worker';
 
 /**
  * Three api processes and two workers on one PostgreSQL, one Redis (the response cache on) and one
@@ -323,8 +323,10 @@ describe('Drill: three apis and two workers, one of each SIGKILLed under a mixed
     // Mid-load: one api and one worker SIGKILLed, both started again a few seconds later.
     await sleep(KILL_AT_MS);
     stack.smtp.setBehaviour({ kind: 'hold' });
-    // Every mail answered before the hold has been marked as sent by now.
+    // Every mail answered before the hold has been marked as sent by now; and with a few mails
+    // waiting for their answer, the worker about to die most likely has some of them in flight.
     await sleep(500);
+    await waitFor('mails in flight', () => stack.smtp.held() >= 4, { timeoutMs: 3_000, intervalMs: 20 }).catch(() => undefined);
     const killedAt = Date.now();
     await Promise.all([stack.apis[KILLED].kill(), stack.workers[KILLED].kill()]);
     // The dead worker's SMTP connections are closed by the kernel at once; a second is ample for the
