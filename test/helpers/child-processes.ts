@@ -113,6 +113,9 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
   children.delete(child);
 }
 
+/** How long a process may take to start: a few seconds alone, far longer on a machine busy with other suites. */
+export const START_TIMEOUT_MS = 60_000;
+
 export interface ApiProcess {
   port: number;
   url: string;
@@ -121,12 +124,17 @@ export interface ApiProcess {
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL: connections in flight are cut, nothing is cleaned up; resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
-/** Starts `node dist/src/main.js` on a free port with the test's environment plus `env`. */
-export async function startApi(env: Record<string, string> = {}): Promise<ApiProcess> {
+/**
+ * Starts `node dist/src/main.js` with the test's environment plus `env`, on `port` (a replica
+ * restarted where it was, behind the same address) or a free one.
+ */
+export async function startApi(env: Record<string, string> = {}, { port: wanted }: { port?: number } = {}): Promise<ApiProcess> {
   await ensureBuilt();
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: {
@@ -148,11 +156,12 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiPro
     child,
     output: () => output,
     stop: () => stop(child),
+    kill: () => stop(child, 'SIGKILL'),
   };
   try {
     await waitUntil(
       `api on port ${port}`,
-      25_000,
+      START_TIMEOUT_MS,
       () => {
         if (child.exitCode !== null) throw new Error(`api on port ${port} exited with ${child.exitCode}:\n${output}`);
         return output.includes('listening on');

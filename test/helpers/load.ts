@@ -1,3 +1,4 @@
+import type { Response, Test } from 'supertest';
 import type { Account, ConduitClient } from './worker';
 
 /**
@@ -16,6 +17,35 @@ export interface Sample {
   body: string;
   /** The Retry-After header, when the answer had one. */
   retryAfter?: string;
+  /** Which of several api processes it went to (its index), when a drill runs more than one. */
+  target?: number;
+}
+
+/**
+ * Sends one request (15 s for the answer, 20 s in all) and describes it as a sample; `response`
+ * is the answer, if one came (whatever its status).
+ */
+export async function sendTimed(request: Test, method: string, path: string, target?: number): Promise<{ sample: Sample; response?: Response }> {
+  const startedAt = Date.now();
+  let response: Response | undefined;
+  let failure = '';
+  try {
+    response = await request.timeout({ response: 15_000, deadline: 20_000 });
+  } catch (error) {
+    response = (error as { response?: Response }).response;
+    failure = String((error as Error).message);
+  }
+  const sample: Sample = {
+    startedAt,
+    endedAt: Date.now(),
+    method,
+    path,
+    status: response?.status ?? 0,
+    body: response ? (response.text?.slice(0, 300) ?? '') : failure,
+    retryAfter: response?.headers['retry-after'],
+    ...(target !== undefined && { target }),
+  };
+  return { sample, response };
 }
 
 export interface Load {
@@ -46,24 +76,10 @@ export function startLoad(client: ConduitClient, slug: string, commenters: Accou
       const write = step % writeEvery === writeEvery - 1;
       const reads = ['/api/articles?limit=5', `/api/articles/${slug}`, '/api/tags', `/api/articles/${slug}/comments`];
       const path = write ? `/api/articles/${slug}/comments` : reads[step % reads.length];
-      const startedAt = Date.now();
-      let status: number;
-      let body: string;
-      let retryAfter: string | undefined;
-      try {
-        const call = write
-          ? client.call('post', path, commenter).send({ comment: { body: `Comment ${index}.${step}` } })
-          : client.call('get', path, step % 2 === 0 ? commenter : undefined);
-        const response = await call.timeout({ response: 15_000, deadline: 20_000 });
-        status = response.status;
-        body = response.text.slice(0, 300);
-        retryAfter = response.headers['retry-after'];
-      } catch (error) {
-        const response = (error as { response?: { status: number; text: string } }).response;
-        status = response?.status ?? 0;
-        body = response?.text?.slice(0, 300) ?? String((error as Error).message);
-      }
-      samples.push({ startedAt, endedAt: Date.now(), method: write ? 'POST' : 'GET', path, status, body, retryAfter });
+      const call = write
+        ? client.call('post', path, commenter).send({ comment: { body: `Comment ${index}.${step}` } })
+        : client.call('get', path, step % 2 === 0 ? commenter : undefined);
+      samples.push((await sendTimed(call, write ? 'POST' : 'GET', path)).sample);
       await sleep(pauseMs);
     }
   };

@@ -7,8 +7,9 @@ import { AddressObject, simpleParser } from 'mailparser';
 import pg from 'pg';
 import { SMTPServer, SMTPServerSession } from 'smtp-server';
 import request from 'supertest';
+import type { QueueName } from '@/infra/queue/queues';
 import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from '@/infra/redis/deployment-namespace';
-import { adoptChild, ApiProcess, ensureBuilt, startApi, startThrowawayRedis, stopAll, ThrowawayRedis } from './child-processes';
+import { adoptChild, ApiProcess, ensureBuilt, freePort, START_TIMEOUT_MS, startApi, startThrowawayRedis, stopAll, ThrowawayRedis } from './child-processes';
 
 /**
  * Helpers for the suites that run the background side for real: the worker as a process of its
@@ -77,7 +78,7 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker exited (${child.exitCode ?? child.signalCode}):\n${output}`);
         return output.includes('Conduit worker started');
       },
-      { timeoutMs: 20_000, details: () => output },
+      { timeoutMs: START_TIMEOUT_MS, details: () => output },
     );
   } catch (error) {
     await stop('SIGKILL');
@@ -235,7 +236,8 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     },
   });
   server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const wanted = await freePort();
+  await new Promise<void>((resolve) => server.listen(wanted, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
 
   const to = (address: string): ReceivedMail[] => accepted.filter((mail) => mail.to.includes(address.toLowerCase()) || mail.to.includes(address));
@@ -340,7 +342,7 @@ export class TestDatabase {
 export const TEST_SENDER_DOMAIN = 'conduit.test';
 
 /** BullMQ queues on the suite's Redis, under the deployment's prefix, for inspection. */
-export function inspectQueue(redis: ThrowawayRedis, namespace: DeploymentNamespace, name: 'mail' | 'scheduled' | 'media'): Queue {
+export function inspectQueue(redis: ThrowawayRedis, namespace: DeploymentNamespace, name: QueueName): Queue {
   const queue = new Queue(name, { connection: { url: redis.url, maxRetriesPerRequest: null }, prefix: namespace.queuePrefix });
   queue.on('error', () => undefined);
   return queue;
