@@ -41,6 +41,8 @@ const shared = {
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'] },
+    // Repositories and services on the real PostgreSQL and Redis, without HTTP (npm run test:integration).
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
     // Fault drills (npm run drills): real processes, their own PostgreSQL, Redis and SMTP servers.
     { ...shared, displayName: 'drills', testMatch: ['<rootDir>/test/drills/*.drill-spec.ts'] },
