@@ -127,7 +127,7 @@ describe('SQL statements per list', () => {
       : {
           controller: ArticlesController,
           handler: ArticlesController.prototype.list,
-          url: `/api/articles?${new URLSearchParams(Object.entries(query).map(([name, value]) => [name, String(value)])).toString()}`,
+          url: `/api/articles?${new URLSearchParams(Object.fromEntries(Object.entries(query).map(([name, value]) => [name, String(value)]))).toString()}`,
           viewer: testCase.viewer?.(),
           call: (request) => controller.list(query, request.viewer),
         };
