@@ -61,8 +61,7 @@ describe('ArticlesService on PostgreSQL', () => {
       readerArticle = await rows.article(reader, { tags: ['dragons'] });
       scheduled = await rows.article(alice, { tags: ['dragons', 'unreleased'], publishedAt: null });
       published.push(...aliceArticles, ...bobArticles, carolArticle, readerArticle);
-      // Following oneself cannot be done through the API, but the feed must hold without that rule too.
-      await rows.follow(reader, alice, bob, reader);
+      await rows.follow(reader, alice, bob);
       await rows.favorite(reader, bobArticles[0], carolArticle);
       await rows.favorite(alice, bobArticles[0]);
     });
@@ -105,7 +104,10 @@ describe('ArticlesService on PostgreSQL', () => {
     });
 
     it("feeds the viewer the published articles of the authors they follow, not their own, counted", async () => {
+      // Following oneself cannot be done through the API, but the feed must hold without that rule too.
+      await rows.follow(reader, reader);
       const feed = await articles.feed(viewer, ALL);
+      await prisma.follow.delete({ where: { followerId_followedId: { followerId: reader.id, followedId: reader.id } } });
 
       expect(slugs(feed)).toEqual(newestFirst([...aliceArticles, ...bobArticles]));
       expect(feed.articlesCount).toBe(5);
