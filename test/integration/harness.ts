@@ -9,6 +9,8 @@ import { LocalEntries } from '@/infra/cache/local-entries';
 import { ResponseCacheInterceptor } from '@/infra/cache/response-cache.interceptor';
 import { InfrastructureModule } from '@/infra/infrastructure.module';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import { PostgresSearchEngine } from '@/modules/search/engines/postgres-search.engine';
+import { SEARCH_ENGINE } from '@/modules/search/search-engine';
 
 /**
  * The integration tier: feature modules as the api wires them, with the real infrastructure
@@ -24,6 +26,14 @@ export async function integrationModule(
   moduleRef.useLogger(['error', 'warn']);
   await moduleRef.init();
   return moduleRef;
+}
+
+/**
+ * The PostgreSQL search engine, whatever the environment names (the live search suites set
+ * ELASTICSEARCH_NODE): what the tier's search tests measure.
+ */
+export function withPostgresSearch(builder: TestingModuleBuilder): TestingModuleBuilder {
+  return builder.overrideProvider(SEARCH_ENGINE).useFactory({ factory: (engine: PostgresSearchEngine) => engine, inject: [PostgresSearchEngine] });
 }
 
 /** Retires every cached response, as a write would, so that the next read is built from PostgreSQL. */

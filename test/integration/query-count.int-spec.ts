@@ -12,8 +12,6 @@ import type { MultipleCommentsResponseDto } from '@/modules/comments/dto/comment
 import { ProfilesController } from '@/modules/profiles/profiles.controller';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
-import { PostgresSearchEngine } from '@/modules/search/engines/postgres-search.engine';
-import { SEARCH_ENGINE } from '@/modules/search/search-engine';
 import { SearchModule } from '@/modules/search/search.module';
 import { SearchService } from '@/modules/search/search.service';
 import { TagsController } from '@/modules/tags/tags.controller';
@@ -23,7 +21,7 @@ import { resetDatabase } from '../helpers/app';
 import { unique } from '../helpers/factories';
 import { SqlStatements } from '../helpers/sql-statements';
 import { ArticleRow, Rows, UserRow } from './factories';
-import { CachedRead, integrationModule, readThroughCache, retireCache } from './harness';
+import { CachedRead, integrationModule, readThroughCache, retireCache, withPostgresSearch } from './harness';
 
 /**
  * Lists must cost a bounded number of SQL statements whatever the page size (no N+1 over authors,
@@ -47,9 +45,7 @@ describe('SQL statements per list', () => {
   const MAX_STATEMENTS = 12;
 
   beforeAll(async () => {
-    moduleRef = await integrationModule([ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule], (builder) =>
-      builder.overrideProvider(SEARCH_ENGINE).useFactory({ factory: (engine: PostgresSearchEngine) => engine, inject: [PostgresSearchEngine] }),
-    );
+    moduleRef = await integrationModule([ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule], withPostgresSearch);
     await resetDatabase(moduleRef);
     sql.install();
     rows = new Rows(moduleRef);

@@ -1,7 +1,6 @@
 import type { TestingModule } from '@nestjs/testing';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { PostgresSearchEngine } from '@/modules/search/engines/postgres-search.engine';
-import { SEARCH_ENGINE } from '@/modules/search/search-engine';
 import { HIGHLIGHT_END, HIGHLIGHT_START } from '@/modules/search/search-text';
 import { SearchModule } from '@/modules/search/search.module';
 import { SearchRepository } from '@/modules/search/search.repository';
@@ -12,7 +11,7 @@ import { TagsService } from '@/modules/tags/tags.service';
 import { resetDatabase } from '../helpers/app';
 import { unique } from '../helpers/factories';
 import { ArticleRow, Rows, UserRow } from './factories';
-import { integrationModule } from './harness';
+import { integrationModule, withPostgresSearch } from './harness';
 
 const DAY_MS = 86_400_000;
 
@@ -22,10 +21,7 @@ describe('tags and PostgreSQL search', () => {
   let prisma: PrismaService;
 
   beforeAll(async () => {
-    // The PostgreSQL engine whatever the environment names (the live suites set ELASTICSEARCH_NODE).
-    moduleRef = await integrationModule([TagsModule, SearchModule], (builder) =>
-      builder.overrideProvider(SEARCH_ENGINE).useFactory({ factory: (engine: PostgresSearchEngine) => engine, inject: [PostgresSearchEngine] }),
-    );
+    moduleRef = await integrationModule([TagsModule, SearchModule], withPostgresSearch);
     rows = new Rows(moduleRef);
     prisma = moduleRef.get(PrismaService);
   });
