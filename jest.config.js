@@ -41,6 +41,10 @@ const shared = {
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'] },
+    // Repositories and services on the real PostgreSQL and Redis, without HTTP (npm run test:integration).
+    // A suite's set-up (a module, a data set) stays well under a second on a quiet machine; the
+    // timeout is for a loaded one, where Jest's default 5 s would fail the set-up rather than a test.
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'], testTimeout: 30_000 },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
     // Fault drills (npm run drills): real processes, their own PostgreSQL, Redis and SMTP servers.
     { ...shared, displayName: 'drills', testMatch: ['<rootDir>/test/drills/*.drill-spec.ts'] },

@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 // `npm test`: every check, in order, stopping at the first failure.
 //
-//   typecheck  tsc --noEmit -p tsconfig.json   (ts-jest does not type-check: see jest.config.js)
-//   build      npm run build
-//   unit       npm run test:unit
-//   docker     npm run check:docker            (what one container run cannot show: see the script)
-//   e2e        npm run test:e2e                (a fresh, migrated test database: with-test-db.mjs)
-//   search-es  npm run test:search-live -- elasticsearch  (the search suites live on one Elasticsearch node)
-//   search-os  npm run test:search-live -- opensearch     (the same on one OpenSearch node)
-//   generator  npm run test:generator          (generated features build, lint and pass their tests, in a copy)
-//   newman     npm run test:newman             (the RealWorld Postman collection against the build)
-//   replicas   npm run test:replicas           (the contract suites and the Postman collection with a streaming read replica)
-//   drills     npm run drills                  (fault drills: real processes, their own PostgreSQL, Redis, SMTP)
-//   containers npm run test:containers         (the image built and the compose stack run for real: test/containers)
-//   quickstart npm run test:quickstart         (README's steps without Docker, on a fresh clone)
+//   typecheck   tsc --noEmit -p tsconfig.json     (ts-jest does not type-check: see jest.config.js)
+//   build       npm run build
+//   unit        npm run test:unit
+//   integration npm run test:integration          (repositories and services on a fresh, migrated database of its own)
+//   docker      npm run check:docker              (what one container run cannot show: see the script)
+//   e2e         npm run test:e2e                  (a fresh, migrated test database: with-test-db.mjs)
+//   search-es   npm run test:search-live -- elasticsearch  (the search suites live on one Elasticsearch node)
+//   search-os   npm run test:search-live -- opensearch     (the same on one OpenSearch node)
+//   generator   npm run test:generator            (generated features build, lint and pass their tests, in a copy)
+//   newman      npm run test:newman               (the RealWorld Postman collection against the build)
+//   replicas    npm run test:replicas             (the contract suites and the Postman collection with a streaming read replica)
+//   drills      npm run drills                    (fault drills: real processes, their own PostgreSQL, Redis, SMTP)
+//   containers  npm run test:containers           (the image built and the compose stack run for real: test/containers)
+//   quickstart  npm run test:quickstart           (README's steps without Docker, on a fresh clone)
 //
 // Ends with a table (step, result, tests, seconds) and, as its last line, `N passed, M failed`,
 // for CI tooling to read. N and M count tests: each Jest test and each newman assertion, and one for
@@ -59,6 +60,7 @@ const steps = [
   { name: 'typecheck', command: [process.execPath, path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'] },
   { name: 'build', command: ['npm', 'run', 'build'] },
   { name: 'unit', command: ['npm', 'run', 'test:unit', ...jestJson('unit')], counts: () => jestCounts('unit') },
+  { name: 'integration', command: ['npm', 'run', 'test:integration', ...jestJson('integration')], counts: () => jestCounts('integration') },
   { name: 'docker', command: ['npm', 'run', 'check:docker'] },
   { name: 'e2e', command: ['npm', 'run', 'test:e2e', ...jestJson('e2e')], counts: () => jestCounts('e2e') },
   { name: 'search-es', command: ['node', 'scripts/test-search-live.mjs', 'elasticsearch', ...jestJson('search-es').slice(1)], counts: () => jestCounts('search-es') },

@@ -2,9 +2,11 @@
 // Runs a command against a fresh, migrated test database:
 //
 //   node scripts/with-test-db.mjs <command...>        (npm run test:e2e, npm run test:newman)
+//   node scripts/with-test-db.mjs --suffix=_integration_test <command...>   (npm run test:integration)
 //
 // 1. DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/conduit) names the server; the test
-//    database is `<dbname>_test` on it, or TEST_DATABASE_URL when set.
+//    database is `<dbname>_test` on it (`<dbname><suffix>` with --suffix, so that a tier run
+//    beside another never drops the other's database), or TEST_DATABASE_URL when set.
 // 2. If PostgreSQL does not answer and a Docker engine is running, `docker compose up` starts the
 //    postgres and redis services of docker-compose.yml (and, unless DATABASE_URL / REDIS_URL are set,
 //    the tests use them); otherwise it stops with one line saying what to do.
@@ -84,8 +86,11 @@ function startComposeServices() {
   if (result.status !== 0) fail('`docker compose up --detach --wait postgres redis` failed (see above)');
 }
 
-const command = process.argv.slice(2);
-if (command.length === 0) fail('usage: node scripts/with-test-db.mjs <command...>');
+const SUFFIX_OPTION = /^--suffix=(\w+)$/;
+const suffixOption = SUFFIX_OPTION.exec(process.argv[2] ?? '');
+const suffix = suffixOption?.[1] ?? '_test';
+const command = process.argv.slice(suffixOption ? 3 : 2);
+if (command.length === 0) fail('usage: node scripts/with-test-db.mjs [--suffix=_name_test] <command...>');
 
 let databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
 let redisUrl = process.env.REDIS_URL || DEFAULT_REDIS_URL;
@@ -99,7 +104,7 @@ if (!(await postgresAnswers(databaseUrl))) {
   if (!(await postgresAnswers(databaseUrl))) fail(`PostgreSQL still does not answer at ${shown(databaseUrl)}`);
 }
 
-const testUrl = process.env.TEST_DATABASE_URL || withDatabase(databaseUrl, `${databaseName(databaseUrl)}_test`);
+const testUrl = process.env.TEST_DATABASE_URL || withDatabase(databaseUrl, `${databaseName(databaseUrl)}${suffix}`);
 const testDatabase = databaseName(testUrl);
 if (!/test/i.test(testDatabase)) fail(`refusing to drop database "${testDatabase}": a test database's name must contain "test"`);
 

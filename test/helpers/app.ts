@@ -1,3 +1,4 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '@/app.module';
@@ -23,7 +24,7 @@ export async function createTestApp(customize: (builder: TestingModuleBuilder) =
  * Empties every table, so that each suite starts from a clean database, and retires every cached
  * response (truncating bypasses the writes that would otherwise invalidate them).
  */
-export async function resetDatabase(app: NestExpressApplication): Promise<void> {
+export async function resetDatabase(app: Pick<INestApplicationContext, 'get'>): Promise<void> {
   const prisma = app.get(PrismaService);
   const tables = await prisma.$queryRaw<Array<{ tablename: string }>>`
     SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'`;
