@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SUITES = ['test/e2e/search.e2e-spec.ts', 'test/e2e/feature-documents.e2e-spec.ts'];
+const SUITES = ['test/e2e/search.e2e-spec.ts', 'test/e2e/feature-documents.e2e-spec.ts', 'test/e2e/request-log-sink.e2e-spec.ts'];
 const [engine, ...jestArgs] = process.argv.slice(2);
 if (!['elasticsearch', 'opensearch'].includes(engine)) {
   console.error('usage: node scripts/test-search-live.mjs elasticsearch|opensearch [jest options]');

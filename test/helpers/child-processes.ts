@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect, createServer, Socket } from 'node:net';
 import path from 'node:path';
+import { freePort } from './local-servers.mjs';
 
 /**
  * Real processes for the cache suites: built api processes (`dist/src/main.js`) and throwaway
@@ -13,22 +14,11 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const children = new Set<ChildProcess>();
 
+export { freePort };
+
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
-
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
