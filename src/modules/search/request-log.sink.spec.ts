@@ -95,7 +95,7 @@ describe('the request log sink', () => {
     for (let index = 0; index < 5; index += 1) sink.record(entryAt('2026-12-06T10:00:01.000Z'));
     await jest.advanceTimersByTimeAsync(FLUSH_EVERY_MS);
     expect(node.bulks.map((bulk) => bulk.operations.length / 2)).toEqual([30, 5]);
-    expect(node.bulks[0].operations[0]).toEqual({ create: { _index: 'logs-2026.12.06' } });
+    expect(node.bulks[0].operations[0]).toEqual({ create: { _index: 'logs-2026.12.06', _id: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
     expect(node.created).toEqual([{ index: 'logs-2026.12.06', mappings: REQUEST_LOG_MAPPINGS, options: { requestTimeout: 1_500, maxRetries: 0 } }]);
     expect(node.bulks[0].options).toEqual({ requestTimeout: 1_500, maxRetries: 0 });
     expect(warnings).toEqual([]);
@@ -124,7 +124,7 @@ describe('the request log sink', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('keeps one shipment under way at most, bounds what waits, and says once what a silent node lost', async () => {
+  it('keeps one shipment under way at most, bounds what waits, ships the backlog FLUSH_AT at a time, and says once what a silent node lost', async () => {
     const node = new RecordingNode();
     let answer!: () => void;
     node.hold = new Promise((resolve) => (answer = resolve));
@@ -138,27 +138,49 @@ describe('the request log sink', () => {
     answer();
     node.hold = undefined;
     await jest.advanceTimersByTimeAsync(FLUSH_EVERY_MS);
-    expect(node.bulks.map((bulk) => bulk.operations.length / 2)).toEqual([1, BUFFER_MAX]);
-    expect(warnings).toEqual([`Request logs not sent to Elasticsearch (dropped until it answers again): ${BUFFER_MAX} entries already wait for a shipment`]);
+    expect(node.bulks.map((bulk) => bulk.operations.length / 2)).toEqual([1, ...Array<number>(BUFFER_MAX / FLUSH_AT).fill(FLUSH_AT)]);
+    expect(warnings).toEqual([`Request logs not sent to Elasticsearch (up to ${BUFFER_MAX} entries wait for it, later ones are dropped): ${BUFFER_MAX} entries already wait for a shipment`]);
     expect(notes).toEqual(['Request logs reach Elasticsearch again (250 entries were dropped meanwhile)']);
   });
 
-  it('drops the entries of a failed shipment, warns once however many fail, and says when shipments succeed again', async () => {
+  it('keeps the entries of failed shipments for the next one, tries once a second, warns once however many fail, and says when shipments succeed again', async () => {
     const node = new RecordingNode();
     const refusing = jest.spyOn(node, 'bulk').mockRejectedValue(new Error('connect ECONNREFUSED 127.0.0.1:1'));
     const sink = sinkOn(node);
     for (let second = 0; second < 3; second += 1) {
-      sink.record(entryAt('2026-12-06T10:00:00.000Z'));
-      sink.record(entryAt('2026-12-06T10:00:00.000Z'));
+      for (let index = 0; index < FLUSH_AT; index += 1) sink.record(entryAt('2026-12-06T10:00:00.000Z', `/api/${second}`));
       await jest.advanceTimersByTimeAsync(FLUSH_EVERY_MS);
     }
-    expect(refusing).toHaveBeenCalledTimes(3);
-    expect(warnings).toEqual(['Request logs not sent to Elasticsearch (dropped until it answers again): connect ECONNREFUSED 127.0.0.1:1']);
+    // One attempt at once (FLUSH_AT reached), then one a second (at 1, 2 and 3 s), though more than FLUSH_AT entries wait.
+    expect(refusing).toHaveBeenCalledTimes(4);
+    expect(warnings).toEqual(['Request logs not sent to Elasticsearch (up to 10000 entries wait for it, later ones are dropped): connect ECONNREFUSED 127.0.0.1:1']);
     refusing.mockRestore();
-    sink.record(entryAt('2026-12-06T10:00:04.000Z'));
+    // The next attempt succeeds, and the backlog follows at once.
     await jest.advanceTimersByTimeAsync(FLUSH_EVERY_MS);
-    expect(node.entries()).toHaveLength(1);
-    expect(notes).toEqual(['Request logs reach Elasticsearch again (6 entries were dropped meanwhile)']);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(node.bulks.map((bulk) => bulk.operations.length / 2)).toEqual([FLUSH_AT, FLUSH_AT, FLUSH_AT]);
+    expect(node.entries().map((entry) => entry.path)).toEqual([...Array<string>(FLUSH_AT).fill('/api/0'), ...Array<string>(FLUSH_AT).fill('/api/1'), ...Array<string>(FLUSH_AT).fill('/api/2')]);
+    expect(notes).toEqual(['Request logs reach Elasticsearch again (0 entries were dropped meanwhile)']);
+  });
+
+  it('takes entries a node answers 409 for as stored (a shipment it took after the sink had given up on it), and drops those it refuses', async () => {
+    const node = new RecordingNode();
+    jest.spyOn(node, 'bulk').mockResolvedValueOnce({
+      took: 1,
+      errors: true,
+      items: [
+        { create: { _index: 'logs-2026.12.06', status: 409, error: { type: 'version_conflict_engine_exception', reason: 'document already exists' } } },
+        { create: { _index: 'logs-2026.12.06', status: 400, error: { type: 'document_parsing_exception', reason: 'bad field' } } },
+        { create: { _index: 'logs-2026.12.06', status: 201 } },
+      ],
+    });
+    const sink = sinkOn(node);
+    for (let index = 0; index < 3; index += 1) sink.record(entryAt('2026-12-06T10:00:00.000Z'));
+    await jest.advanceTimersByTimeAsync(FLUSH_EVERY_MS);
+    expect(warnings).toEqual(['Request logs not sent to Elasticsearch (up to 10000 entries wait for it, later ones are dropped): 1 of 3 entries refused (document_parsing_exception: bad field)']);
+    sink.record(entryAt('2026-12-06T10:00:02.000Z'));
+    await jest.advanceTimersByTimeAsync(FLUSH_EVERY_MS);
+    expect(notes).toEqual(['Request logs reach Elasticsearch again (1 entries were dropped meanwhile)']);
   });
 
   it('ships what is left when the process shuts down', async () => {

@@ -1,6 +1,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Environment } from '@/config/environment';
 import { REQUEST_ID_HEADER } from '@/infra/logging/request-context';
@@ -78,18 +79,27 @@ export const REQUEST_LOG_MAPPINGS: estypes.MappingTypeMapping = {
 /** A day's logs are small: one shard (the cluster's default number of replicas). */
 const REQUEST_LOG_SETTINGS: estypes.IndicesIndexSettings = { number_of_shards: 1 };
 
+/** An entry waiting to be shipped: its index, and an id of its own so that sending it twice stores it once. */
+interface PendingEntry {
+  index: string;
+  id: string;
+  entry: RequestLogEntry;
+}
+
 /**
  * With LOG_ELASTICSEARCH=true, one structured entry per request (never its query string, headers
  * or body) goes to the day's log index on the search node: OpenSearch's when SEARCH_ENGINE is
  * opensearch, else Elasticsearch's (ELASTICSEARCH_NODE).
  *
  * Logging never slows or fails a request: the entry is buffered once the response is finished,
- * and shipped later, one `_bulk` request per flush (every second, or at FLUSH_AT entries), at
- * most one shipment at a time, each request bounded by ELASTICSEARCH_TIMEOUT_MS and never retried.
- * The sink creates each day's index itself (once; another api process having created it first is
- * fine). A node that is down or hangs is reported once; the entries of a failed shipment, and any
- * beyond BUFFER_MAX while one is under way, are dropped and counted, and the count is reported
- * when shipments succeed again.
+ * and shipped later, one `_bulk` request per shipment (every second, or at once from FLUSH_AT
+ * entries, at most FLUSH_AT a shipment), one shipment at a time, each request bounded by
+ * ELASTICSEARCH_TIMEOUT_MS and never retried by the client. The sink creates each day's index
+ * itself (once; another api process having created it first is fine). A node that is down or
+ * hangs is reported once; meanwhile entries wait, up to BUFFER_MAX, and are shipped once it answers
+ * (each with its own id, so that a shipment that timed out but was stored stores nothing twice);
+ * entries past the bound, and those the node refuses, are dropped and counted, and the count is
+ * reported when shipments succeed again.
  */
 @Injectable()
 export class RequestLogSink implements OnModuleDestroy {
@@ -99,8 +109,10 @@ export class RequestLogSink implements OnModuleDestroy {
   /** The node's kind, for messages. */
   private readonly node: 'Elasticsearch' | 'OpenSearch';
   private readonly requestOptions: SearchRequestOptions;
-  private buffer: Array<{ index: string; entry: RequestLogEntry }> = [];
+  private buffer: PendingEntry[] = [];
   private timer?: NodeJS.Timeout;
+  /** The timer due is the immediate one (FLUSH_AT reached), not the one a second after. */
+  private timerIsSoon = false;
   private shipping?: Promise<void>;
   /** Day indices known to exist: created here, or found created by another api process. */
   private readonly knownIndices = new Set<string>();
@@ -126,12 +138,14 @@ export class RequestLogSink implements OnModuleDestroy {
     next();
   }
 
-  /** Ships what is buffered before the process exits (a shipment under way is waited for first). */
+  /** Ships what is buffered before the process exits (a shipment under way is waited for first); gives up once one fails. */
   async onModuleDestroy(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.shipping;
-    if (this.buffer.length > 0) await this.ship();
+    while (this.buffer.length > 0 && !(await this.ship())) {
+      // Until everything is shipped, or a shipment failed.
+    }
   }
 
   /** Buffers one entry; never waits and never throws. */
@@ -140,59 +154,78 @@ export class RequestLogSink implements OnModuleDestroy {
       this.failed(1, `${BUFFER_MAX} entries already wait for a shipment`);
       return;
     }
-    this.buffer.push({ index: dailyLogIndex(this.prefix, new Date(entry['@timestamp'])), entry });
+    this.buffer.push({ index: dailyLogIndex(this.prefix, new Date(entry['@timestamp'])), id: randomUUID(), entry });
     this.schedule();
   }
 
-  /** Starts a shipment at FLUSH_AT entries, or FLUSH_EVERY_MS after the first one buffered; one at a time. */
+  /**
+   * The next shipment: at once from FLUSH_AT entries, else FLUSH_EVERY_MS after the first one
+   * buffered, and never two at a time. While the node fails, once a FLUSH_EVERY_MS at most.
+   */
   private schedule(): void {
     if (this.shipping || this.buffer.length === 0) return;
-    if (this.buffer.length < FLUSH_AT) {
-      this.timer ??= setTimeout(() => this.startShipment(), FLUSH_EVERY_MS).unref();
-      return;
-    }
-    // Not in this call: it runs in a response's `finish` handler.
+    const soon = this.buffer.length >= FLUSH_AT && !this.failing;
+    if (this.timer && (this.timerIsSoon || !soon)) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.startShipment(), 0).unref();
+    this.timerIsSoon = soon;
+    // Never at once in this call: it runs in a response's `finish` handler.
+    this.timer = setTimeout(() => this.startShipment(), soon ? 0 : FLUSH_EVERY_MS).unref();
   }
 
   private startShipment(): void {
     this.timer = undefined;
     if (this.shipping) return;
-    this.shipping = this.ship().finally(() => {
-      this.shipping = undefined;
-      this.schedule();
-    });
+    this.shipping = this.ship()
+      .then(() => undefined)
+      .finally(() => {
+        this.shipping = undefined;
+        this.schedule();
+      });
   }
 
-  /** One shipment of everything buffered: the day indices it needs, then one `_bulk`. */
-  private async ship(): Promise<void> {
-    const batch = this.buffer;
-    this.buffer = [];
+  /**
+   * One shipment of the oldest FLUSH_AT entries at most (a bounded piece of work on the event
+   * loop): the day indices it needs, then one `_bulk`. Resolves to whether the node took it.
+   */
+  private async ship(): Promise<boolean> {
+    const batch = this.buffer.splice(0, FLUSH_AT);
     let response: estypes.BulkResponse;
     try {
-      for (const index of new Set(batch.map((item) => item.index))) await this.ensureIndex(index);
-      response = await this.client.bulk({ operations: batch.flatMap(({ index, entry }) => [{ create: { _index: index } }, entry]) }, this.requestOptions);
+      for (const index of new Set(batch.map((pending) => pending.index))) await this.ensureIndex(index);
+      response = await this.client.bulk({ operations: batch.flatMap(({ index, id, entry }) => [{ create: { _index: index, _id: id } }, entry]) }, this.requestOptions);
     } catch (error) {
-      this.failed(batch.length, (error as Error).message);
-      return;
+      this.requeue(batch);
+      this.failed(0, (error as Error).message);
+      return false;
     }
-    const refused = response.items.flatMap((item) => (item.create?.error ? [{ index: item.create._index, error: item.create.error }] : []));
+    // 409: stored by an earlier shipment that timed out after the node had taken it.
+    const refused = response.items.flatMap((item) => (item.create?.error && item.create.status !== 409 ? [{ index: item.create._index, error: item.create.error }] : []));
     // An index deleted behind our back (retention) is created again by the next shipment.
     for (const { index, error } of refused) if (error.type === 'index_not_found_exception') this.knownIndices.delete(index);
     if (refused.length > 0) {
       this.failed(refused.length, `${refused.length} of ${batch.length} entries refused (${refused[0].error.type}: ${refused[0].error.reason ?? ''})`);
-      return;
+      return false;
     }
     if (this.failing || this.dropped > 0) this.logger.log(`Request logs reach ${this.node} again (${this.dropped} entries were dropped meanwhile)`);
     this.failing = false;
     this.dropped = 0;
+    return true;
   }
 
-  /** Counts what a shipment lost, and says so once until shipments succeed again. */
+  /** Puts a failed shipment back in front, keeping BUFFER_MAX entries at most (the newest go). */
+  private requeue(batch: PendingEntry[]): void {
+    this.buffer = batch.concat(this.buffer);
+    const excess = this.buffer.length - BUFFER_MAX;
+    if (excess > 0) {
+      this.buffer.length = BUFFER_MAX;
+      this.dropped += excess;
+    }
+  }
+
+  /** Counts what was lost, and says once that shipments fail, until they succeed again. */
   private failed(lost: number, reason: string): void {
     this.dropped += lost;
-    if (!this.failing) this.logger.warn(`Request logs not sent to ${this.node} (dropped until it answers again): ${reason}`);
+    if (!this.failing) this.logger.warn(`Request logs not sent to ${this.node} (up to ${BUFFER_MAX} entries wait for it, later ones are dropped): ${reason}`);
     this.failing = true;
   }
 
