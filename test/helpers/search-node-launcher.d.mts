@@ -25,8 +25,8 @@ export interface SearchNode {
 export interface SearchNodeOptions {
   /** Takes each started process under the caller's care; returns how to stop it (SIGTERM by default). */
   keep?: (child: ChildProcess) => (signal?: NodeJS.Signals) => Promise<void>;
-  /** The JVM heap (-Xms and -Xmx), 512m by default. */
-  heap?: string;
+  /** The node's JVM options; by default `-Xms512m -Xmx512m -XX:TieredStopAtLevel=1`. */
+  javaOptions?: string;
 }
 
 export declare function engineVersion(engine: LiveSearchEngine): string;

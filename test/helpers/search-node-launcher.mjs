@@ -109,9 +109,10 @@ function keepChild(child) {
 /**
  * Starts a single node of `engine`; throws SearchNodeUnavailable when the machine has no Java or
  * Maven. `keep` takes each started process under the caller's care (the test helpers' adoptChild)
- * and returns how to stop it.
+ * and returns how to stop it. `javaOptions` by default: a small, fixed heap and the quick
+ * compiler only, as the machine is shared and a test index small (a benchmark wants more).
  */
-export async function startSearchNode(engine, { keep = keepChild, heap = '512m' } = {}) {
+export async function startSearchNode(engine, { keep = keepChild, javaOptions = '-Xms512m -Xmx512m -XX:TieredStopAtLevel=1' } = {}) {
   const java = javaHome();
   const dist = prepare(engine);
   const user = postgresUser();
@@ -168,8 +169,7 @@ export async function startSearchNode(engine, { keep = keepChild, heap = '512m' 
           ...process.env,
           [`${dist.env}_JAVA_HOME`]: java,
           [`${dist.env}_PATH_CONF`]: config,
-          // Small, fixed heap: the machine is shared, and a test index is small.
-          [`${dist.env}_JAVA_OPTS`]: `-Xms${heap} -Xmx${heap} -XX:TieredStopAtLevel=1`,
+          [`${dist.env}_JAVA_OPTS`]: javaOptions,
         },
         ...user,
       });
