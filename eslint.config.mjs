@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs', 'bench/**/*.mjs', 'test/containers/*.mjs', 'docker/*.mjs'],
+    files: ['scripts/**/*.mjs', 'bench/**/*.mjs', 'test/containers/*.mjs', 'test/helpers/*.mjs', 'docker/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },

@@ -93,6 +93,9 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'opensearch' })).toThrow(/OPENSEARCH_NODE is required/);
     expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'elasticsearch' })).toThrow(/ELASTICSEARCH_NODE is required/);
     expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'solr' })).toThrow(/SEARCH_ENGINE/);
+    // The request log goes to the configured OpenSearch node: no Elasticsearch node is needed for it.
+    expect(validateEnvironment({ ...valid, SEARCH_ENGINE: 'opensearch', OPENSEARCH_NODE: 'http://os:9200', LOG_ELASTICSEARCH: 'true' })).toMatchObject({ LOG_ELASTICSEARCH: true });
+    expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'postgres', LOG_ELASTICSEARCH: 'true' })).toThrow(/ELASTICSEARCH_NODE is required/);
     expect(() => validateEnvironment({ ...valid, SEARCH_ENGINE: 'opensearch', OPENSEARCH_NODE: 'os:9200' })).toThrow(/OPENSEARCH_NODE must be an http/);
   });
 });

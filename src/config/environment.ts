@@ -382,8 +382,11 @@ export class Environment {
    * Elasticsearch node, e.g. `http://localhost:9200`: search then runs on Elasticsearch, kept in
    * step by the worker. Unset: PostgreSQL full-text search. May hold credentials: never logged.
    */
-  @ValidateIf((environment: Environment) => environment.ELASTICSEARCH_NODE !== undefined || environment.LOG_ELASTICSEARCH || environment.SEARCH_ENGINE === 'elasticsearch')
-  @IsDefined({ message: '$property is required when LOG_ELASTICSEARCH is true or SEARCH_ENGINE is elasticsearch' })
+  @ValidateIf(
+    (environment: Environment) =>
+      environment.ELASTICSEARCH_NODE !== undefined || (environment.LOG_ELASTICSEARCH && environment.SEARCH_ENGINE !== 'opensearch') || environment.SEARCH_ENGINE === 'elasticsearch',
+  )
+  @IsDefined({ message: '$property is required when SEARCH_ENGINE is elasticsearch, or LOG_ELASTICSEARCH is true and SEARCH_ENGINE is not opensearch' })
   @IsString()
   @Matches(/^https?:\/\//, { message: '$property must be an http:// or https:// URL' })
   ELASTICSEARCH_NODE?: string;
@@ -404,7 +407,11 @@ export class Environment {
   @Min(100)
   ELASTICSEARCH_TIMEOUT_MS = 5_000;
 
-  /** Also send the structured request logs to Elasticsearch, one index a day (`<prefix>-YYYY.MM.DD`). */
+  /**
+   * Also send the structured request logs to the search node, one index a day
+   * (`<prefix>-YYYY.MM.DD`): to OPENSEARCH_NODE when SEARCH_ENGINE is opensearch, else to
+   * ELASTICSEARCH_NODE.
+   */
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? ['true', '1', 'yes', 'on'].includes(value.toLowerCase()) : value))
   @IsBoolean()
   LOG_ELASTICSEARCH = false;

@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect, createServer, Socket } from 'node:net';
 import path from 'node:path';
+import { freePort } from './local-servers.mjs';
 
 /**
  * Real processes for the cache suites: built api processes (`dist/src/main.js`) and throwaway
@@ -13,53 +14,11 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const children = new Set<ChildProcess>();
 
+export { freePort };
+
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
-
-/** Binds `port` (0: any) on loopback and lets it go: the port bound, or undefined when it is taken. */
-function probePort(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(undefined));
-    server.listen(port, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
-    });
-  });
-}
-
-/** Ports this process has handed out from TEST_PORT_RANGE: a port is free again once probed, so it is never given twice. */
-const handedOut = new Set<number>();
-
-/**
- * A TCP port nobody listens on right now: any the system picks, or, when TEST_PORT_RANGE is set
- * (`7200-7299`), one of those, for machines where several test runs must keep to ranges of their own.
- */
-export async function freePort(): Promise<number> {
-  const range = /^(\d+)-(\d+)$/.exec(process.env.TEST_PORT_RANGE ?? '');
-  if (!range) {
-    const port = await probePort(0);
-    if (port === undefined) throw new Error('no port');
-    return port;
-  }
-  const [low, high] = [Number(range[1]), Number(range[2])];
-  const size = high - low + 1;
-  const start = Math.floor(Math.random() * size);
-  for (const fresh of [true, false]) {
-    // Second round: every port was handed out once; those free again are reused.
-    for (let step = 0; step < size; step += 1) {
-      const port = low + ((start + step) % size);
-      if (fresh && handedOut.has(port)) continue;
-      if ((await probePort(port)) === port) {
-        handedOut.add(port);
-        return port;
-      }
-    }
-  }
-  throw new Error(`no free port in TEST_PORT_RANGE=${process.env.TEST_PORT_RANGE}`);
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -80,3 +80,9 @@ export function searchEnginesUnderTest(suite: string): SearchEngineKind[] {
   console.log(`${suite}: no search node named (ELASTICSEARCH_NODE, or npm run test:search-live), so only the PostgreSQL engine is tested here`);
   return ['postgres'];
 }
+
+/** The search node this run names (the live step's, or a developer's ELASTICSEARCH_NODE), if any. */
+export function namedSearchNode(): { engine: 'elasticsearch' | 'opensearch'; url: string } | undefined {
+  if (process.env.SEARCH_ENGINE === 'opensearch' && process.env.OPENSEARCH_NODE) return { engine: 'opensearch', url: process.env.OPENSEARCH_NODE };
+  return process.env.ELASTICSEARCH_NODE ? { engine: 'elasticsearch', url: process.env.ELASTICSEARCH_NODE } : undefined;
+}

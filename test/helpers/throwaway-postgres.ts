@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { adoptChild, freePort } from './child-processes';
+import { postgresUser } from './local-servers.mjs';
+
+export { postgresUser };
 
 /**
  * A PostgreSQL cluster of its own (`initdb` into a temporary folder, `postgres` on a free port),
@@ -30,16 +33,6 @@ export function postgresBin(): string {
     .sort((a, b) => Number(b) - Number(a));
   if (versions.length === 0) throw new Error(`no PostgreSQL under ${base}: install it or set PG_BIN`);
   return path.join(base, versions[0], 'bin');
-}
-
-/** uid and gid to run PostgreSQL as: ours, or the `postgres` user's when we are root. */
-export function postgresUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string): number => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
-  const uid = id('-u');
-  const gid = id('-g');
-  if (!Number.isInteger(uid) || uid <= 0) throw new Error('running as root and there is no postgres user to run PostgreSQL as');
-  return { uid, gid };
 }
 
 /** Server settings (`-c name=value`) beyond the throwaway defaults, which they override. */

@@ -14,14 +14,38 @@ export interface SearchIndexClient {
   existsAlias(name: string): Promise<boolean>;
   /** The concrete indices behind an alias. */
   aliasIndices(name: string): Promise<string[]>;
-  createIndex(request: { index: string; settings: estypes.IndicesIndexSettings; mappings: estypes.MappingTypeMapping; aliases?: Record<string, estypes.IndicesAlias> }): Promise<void>;
+  createIndex(
+    request: { index: string; settings: estypes.IndicesIndexSettings; mappings: estypes.MappingTypeMapping; aliases?: Record<string, estypes.IndicesAlias> },
+    options?: SearchRequestOptions,
+  ): Promise<void>;
   deleteIndex(index: string | string[]): Promise<void>;
   putSettings(index: string, settings: estypes.IndicesIndexSettings): Promise<void>;
   updateAliases(actions: estypes.IndicesUpdateAliasesAction[]): Promise<void>;
   refresh(index: string): Promise<void>;
   count(index: string): Promise<number>;
   search(request: estypes.SearchRequest): Promise<estypes.SearchResponse>;
-  bulk(request: { operations: unknown[]; require_alias?: boolean; refresh?: boolean }): Promise<estypes.BulkResponse>;
+  bulk(request: BulkRequest, options?: SearchRequestOptions): Promise<estypes.BulkResponse>;
+}
+
+export interface BulkRequest {
+  operations: unknown[];
+  require_alias?: boolean;
+  refresh?: boolean;
+}
+
+/** Per-request transport options, which both clients take as their second argument. */
+export interface SearchRequestOptions {
+  requestTimeout?: number;
+  maxRetries?: number;
+}
+
+/**
+ * The error type a search server answered with (`resource_already_exists_exception`, ...): both
+ * clients' response errors carry the server's answer in `meta.body`.
+ */
+export function searchErrorType(error: unknown): string | undefined {
+  const type = (error as { meta?: { body?: { error?: { type?: unknown } } } } | undefined)?.meta?.body?.error?.type;
+  return typeof type === 'string' ? type : undefined;
 }
 
 /** The Elasticsearch 8.x client (which 8.x and 9.x servers accept), through @nestjs/elasticsearch. */
@@ -38,8 +62,8 @@ export class ElasticsearchIndexClient implements SearchIndexClient {
   async aliasIndices(name: string): Promise<string[]> {
     return Object.keys(await this.client.indices.getAlias({ name }));
   }
-  async createIndex(request: Parameters<SearchIndexClient['createIndex']>[0]): Promise<void> {
-    await this.client.indices.create(request);
+  async createIndex(request: Parameters<SearchIndexClient['createIndex']>[0], options?: SearchRequestOptions): Promise<void> {
+    await this.client.indices.create(request, options);
   }
   async deleteIndex(index: string | string[]): Promise<void> {
     await this.client.indices.delete({ index });
@@ -59,8 +83,8 @@ export class ElasticsearchIndexClient implements SearchIndexClient {
   search(request: estypes.SearchRequest): Promise<estypes.SearchResponse> {
     return this.client.search(request);
   }
-  bulk(request: { operations: unknown[]; require_alias?: boolean; refresh?: boolean }): Promise<estypes.BulkResponse> {
-    return this.client.bulk(request);
+  bulk(request: BulkRequest, options?: SearchRequestOptions): Promise<estypes.BulkResponse> {
+    return this.client.bulk(request, options);
   }
 }
 
@@ -89,8 +113,8 @@ export class OpenSearchIndexClient implements SearchIndexClient, OnModuleDestroy
   async aliasIndices(name: string): Promise<string[]> {
     return Object.keys((await this.client.indices.getAlias({ name })).body);
   }
-  async createIndex({ index, ...body }: Parameters<SearchIndexClient['createIndex']>[0]): Promise<void> {
-    await this.client.indices.create({ index, body: body as never });
+  async createIndex({ index, ...body }: Parameters<SearchIndexClient['createIndex']>[0], options?: SearchRequestOptions): Promise<void> {
+    await this.client.indices.create({ index, body: body as never }, options);
   }
   async deleteIndex(index: string | string[]): Promise<void> {
     await this.client.indices.delete({ index });
@@ -110,7 +134,7 @@ export class OpenSearchIndexClient implements SearchIndexClient, OnModuleDestroy
   async search({ index, ...body }: estypes.SearchRequest): Promise<estypes.SearchResponse> {
     return (await this.client.search({ index, body: body as never })).body as unknown as estypes.SearchResponse;
   }
-  async bulk({ operations, require_alias, refresh }: { operations: unknown[]; require_alias?: boolean; refresh?: boolean }): Promise<estypes.BulkResponse> {
-    return (await this.client.bulk({ body: operations as OpenSearchBulkBody, ...(require_alias && { require_alias }), ...(refresh && { refresh }) })).body;
+  async bulk({ operations, require_alias, refresh }: BulkRequest, options?: SearchRequestOptions): Promise<estypes.BulkResponse> {
+    return (await this.client.bulk({ body: operations as OpenSearchBulkBody, ...(require_alias && { require_alias }), ...(refresh && { refresh }) }, options)).body;
   }
 }
