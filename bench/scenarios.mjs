@@ -79,11 +79,13 @@ export async function findSlug(base) {
 /**
  * Runs `scenario` against `base` for `duration` seconds over `connections` connections; resolves
  * to autocannon's result. `context` carries what paths and bodies need: `tokens` (signed-in
- * requests rotate through them), `slug`, and whatever the scenario's `vary` reads.
+ * requests rotate through them), `slug`, and whatever the scenario's `vary` reads. Requests are
+ * numbered across the loads of one context, so that a warm-up and the run after it never send
+ * the same write.
  */
 export function load(base, scenario, context, { connections, duration }) {
   const { tokens = [], slug } = context;
-  let next = 0;
+  context.requestsSent ??= 0;
   const withSlug = (path) => path.replace('{slug}', slug);
   return new Promise((resolve, reject) => {
     autocannon(
@@ -95,7 +97,7 @@ export function load(base, scenario, context, { connections, duration }) {
         requests: [
           {
             setupRequest: (request) => {
-              const n = next++;
+              const n = context.requestsSent++;
               const varied = scenario.vary?.(n, { ...context, users: tokens.length }) ?? {};
               return {
                 ...request,
