@@ -7,6 +7,7 @@
 //   DATABASE_URL=... node bench/generate-data.mjs [--scale 1]
 //
 // Needs the build (`npm run build`). Idempotent: it does nothing when the data is already there.
+// generateBenchData resolves to the sizes and whether it generated anything (`created`).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +47,7 @@ export async function generateBenchData({ databaseUrl = process.env.DATABASE_URL
     });
     log(result.created ? `bench data generated in ${result.seconds.toFixed(1)} s` : 'bench data present; nothing to do');
     log(`  ${Object.entries(result.counts).map(([name, count]) => `${count} ${name}`).join(', ')}`);
-    return sizes;
+    return { sizes, created: result.created };
   } finally {
     await prisma.$disconnect();
   }

@@ -22,12 +22,10 @@
 //   BENCH_SMTP_DELAY_MS      answer each message this much later (default 0: a local server)
 //   OUTBOX_POLL_MS, OUTBOX_REDISPATCH_SECONDS, JOB_ATTEMPTS, ...  passed on to the worker (the
 //                            application's defaults otherwise; OUTBOX_POLL_MS bounds the latency)
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SMTPServer } from 'smtp-server';
-import { freshBenchDatabase, sleep, startThrowawayRedis, waitUntil } from './bench-setup.mjs';
+import { createUsers, freshBenchDatabase, sleep, startSmtpSink, startThrowawayRedis, startWorker, waitUntil } from './bench-setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const worker = path.join(root, 'dist/src/worker.js');
@@ -37,72 +35,10 @@ const pacedSeconds = Number(process.env.BENCH_MAIL_SECONDS ?? 10);
 const smtpDelayMs = Number(process.env.BENCH_SMTP_DELAY_MS ?? 0);
 
 const children = new Set();
-/** An SMTP server that records when each Message-ID arrived (the 250 goes out right after). */
-async function startSmtpSink() {
-  const arrivals = new Map();
-  let duplicates = 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    closeTimeout: 100,
-    onData(stream, _session, callback) {
-      const chunks = [];
-      stream.on('data', (chunk) => chunks.push(chunk));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('latin1');
-        const headers = raw.slice(0, raw.search(/\r?\n\r?\n/));
-        const messageId = /^Message-ID:\s*(<[^>]+>)/im.exec(headers)?.[1];
-        const answer = () => {
-          if (messageId) {
-            if (arrivals.has(messageId)) duplicates += 1;
-            else arrivals.set(messageId, performance.timeOrigin + performance.now());
-          }
-          callback();
-        };
-        if (smtpDelayMs > 0) setTimeout(answer, smtpDelayMs);
-        else answer();
-      });
-    },
-  });
-  server.on('error', () => undefined);
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `smtp://127.0.0.1:${server.server.address().port}`,
-    arrivals,
-    duplicates: () => duplicates,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function startWorker(env) {
-  const child = spawn(process.execPath, [worker], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  await waitUntil('the worker to start', 20_000, () => {
-    if (child.exitCode !== null) throw new Error(`the worker exited:\n${output}`);
-    return output.includes('Conduit worker started');
-  });
-  return { child, output: () => output };
-}
-
-/** Users `from`..`to` (inclusive), inserted directly: the mails need a recipient. */
-async function createUsers(pool, from, to) {
-  await pool.query(
-    `INSERT INTO users (id, email, username, password_hash, updated_at)
-     SELECT i, 'bench' || i || '@mail.bench', 'bench' || i, 'not-a-hash', now() FROM generate_series($1::int, $2::int) AS i`,
-    [from, to],
-  );
-}
 
 const now = () => performance.timeOrigin + performance.now();
-const messageIdOf = (userId) => `<welcome.${userId}@conduit>`;
+/** The sink's key of the welcome mail of `userId` (see startSmtpSink). */
+const messageIdOf = (userId) => `welcome.${userId}`;
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -116,7 +52,7 @@ async function waitForArrivals(smtp, userIds, timeoutMs) {
 async function main() {
   if (!existsSync(worker)) throw new Error('dist/src/worker.js is missing: run `npm run build` first');
   const pool = await freshBenchDatabase(databaseUrl, { variable: 'BENCH_MAIL_DATABASE_URL', tables: ['users', 'outbox_events', 'mail_deliveries'], max: 8 });
-  const [redisUrl, smtp] = await Promise.all([startThrowawayRedis(children), startSmtpSink()]);
+  const [redisUrl, smtp] = await Promise.all([startThrowawayRedis(children), startSmtpSink({ delayMs: smtpDelayMs })]);
   const workerEnv = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
@@ -125,7 +61,7 @@ async function main() {
     NODE_ENV: 'production',
   };
   const pollMs = process.env.OUTBOX_POLL_MS ?? '500 (default)';
-  const { output } = await startWorker(workerEnv);
+  const { output } = await startWorker(workerEnv, children);
   try {
     // Warm-up: connections, prepared plans, the SMTP pool.
     await createUsers(pool, 1, 50);

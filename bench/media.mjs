@@ -21,8 +21,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
-import { freshBenchDatabase, sleep, startThrowawayRedis, waitUntil } from './bench-setup.mjs';
+import { freshBenchDatabase, sleep, startThrowawayRedis, twelveMegapixelJpeg, waitUntil } from './bench-setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const worker = path.join(root, 'dist/src/worker.js');
@@ -30,31 +29,6 @@ const databaseUrl = process.env.BENCH_MEDIA_DATABASE_URL ?? 'postgresql://postgr
 const imagesPerPurpose = Number(process.env.BENCH_MEDIA_IMAGES ?? 40);
 
 const children = new Set();
-/**
- * A 4000x3000 photo-like JPEG (smooth gradients with fine grain, quality 90, with an EXIF block),
- * so that it compresses like a camera picture (a few MB) rather than like a flat colour.
- */
-async function twelveMegapixelJpeg() {
-  const width = 4000;
-  const height = 3000;
-  const pixels = Buffer.alloc(width * height * 3);
-  let seed = 42;
-  for (let y = 0; y < height; y += 1) {
-    for (let x = 0; x < width; x += 1) {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      const grain = (seed >> 16) % 24;
-      const offset = (y * width + x) * 3;
-      pixels[offset] = (x * 255) / width * 0.8 + grain;
-      pixels[offset + 1] = (y * 255) / height * 0.7 + grain;
-      pixels[offset + 2] = 128 + 100 * Math.sin((x + y) / 150) * 0.5 + grain;
-    }
-  }
-  return sharp(pixels, { raw: { width, height, channels: 3 } })
-    .jpeg({ quality: 90 })
-    .withExif({ IFD0: { Make: 'Bench', Model: 'Camera' } })
-    .withMetadata({ orientation: 1 })
-    .toBuffer();
-}
 
 function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
