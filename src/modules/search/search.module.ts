@@ -1,4 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Environment } from '@/config/environment';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { ElasticsearchRequestLog } from './request-log.sink';
 import { SearchCoreModule } from './search-core.module';
@@ -12,9 +14,11 @@ import { SearchService } from './search.service';
   providers: [SearchService, ElasticsearchRequestLog],
 })
 export class SearchModule implements NestModule {
+  // Nest wires middleware when the application initialises, after creating every provider and module.
+  constructor(private readonly config: ConfigService<Environment, true>) {}
+
   configure(consumer: MiddlewareConsumer): void {
-    // Read here, not through ConfigService: middleware is wired before providers are created.
-    if (['true', '1', 'yes', 'on'].includes((process.env.LOG_ELASTICSEARCH ?? '').toLowerCase())) {
+    if (this.config.get('LOG_ELASTICSEARCH', { infer: true })) {
       consumer.apply(ElasticsearchRequestLog).forRoutes({ path: '*path', method: RequestMethod.ALL });
     }
   }
