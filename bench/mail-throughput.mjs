@@ -5,7 +5,7 @@
 // The writes are outbox events inserted straight into PostgreSQL (a `welcome` mail job per user,
 // as registration writes it), not registrations through the api: a registration spends ~18 ms on
 // argon2, which would measure the api, not the worker. Everything else is real: the relay claims
-// the events, BullMQ on a throwaway redis-server carries the jobs, the mail processor reads the
+// the events, BullMQ on a throwaway redis-server carries the jobs, the mail job handler reads the
 // user, checks and records the delivery, and sends through nodemailer's SMTP pool to an
 // `smtp-server` in this process, which stamps each message's arrival.
 //
@@ -104,7 +104,7 @@ async function main() {
     const pacedIds = [...writtenAt.keys()];
     await waitForArrivals(smtp, pacedIds, 120_000);
     const latencies = pacedIds.map((id) => smtp.arrivals.get(messageIdOf(id)) - writtenAt.get(id)).sort((a, b) => a - b);
-    // The processor completes the event just after the SMTP server answered.
+    // The mail queue's runtime completes the event just after the SMTP server answered.
     const pending = async () => (await pool.query('SELECT count(*)::int AS n FROM outbox_events WHERE completed_at IS NULL')).rows[0].n;
     await waitUntil('every event to be completed', 5_000, async () => (await pending()) === 0).catch(() => undefined);
     const failed = { rows: [{ n: await pending() }] };

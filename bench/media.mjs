@@ -5,10 +5,10 @@
 // The uploads are written straight to PostgreSQL and the storage folder, as the api writes them
 // (an `uploads` row, the original under originals/, a `media` outbox event); the api's own part
 // (parsing and checking a 12 MP upload) is not what is measured. Everything else is real: the
-// relay hands the events to BullMQ on a throwaway redis-server, the media processor reads the
+// relay hands the events to BullMQ on a throwaway redis-server, the media job handler reads the
 // original, decodes it under the configured limits, writes WebP and JPEG variants and records them.
 //
-// Processing time is the processor's own measure per image (read to recorded, as it logs it),
+// Processing time is the handler's own measure per image (read to recorded, as it logs it),
 // at its normal concurrency (2 images at once). Memory is the worker's resident set size, sampled
 // every 10 ms from /proc, and the kernel's high-water mark (VmHWM) at the end.
 //

@@ -1,22 +1,21 @@
 import { Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
 import { InfrastructureModule } from '@/infra/infrastructure.module';
 import { MailModule } from '@/infra/mail/mail.module';
 import { WorkerMetricsServer } from '@/infra/metrics/http-metrics';
-import { OutboxRelay } from '@/infra/outbox/outbox-relay.service';
-import { WorkerConnectionWarnings } from '@/infra/queue/worker-connection-warnings';
-import { ArticlesModule } from '@/modules/articles/articles.module';
+import { OutboxWorkerModule } from '@/infra/outbox/outbox-worker.module';
+import { JobRuntimeModule } from '@/infra/queue/job-runtime.module';
+import { ArticlesWorkerModule } from '@/modules/articles/articles-worker.module';
 import { NotificationsWorkerModule } from '@/modules/notifications/notifications-worker.module';
 import { SearchWorkerModule } from '@/modules/search/search-worker.module';
 import { UploadsWorkerModule } from '@/modules/uploads/uploads-worker.module';
-import { JobSchedulers, ScheduledProcessor } from '@/worker/scheduled.processor';
 
 /**
- * The worker: the same dependency graph as the api, without HTTP. It runs the queue processors,
- * the outbox relay and the repeatable jobs.
+ * The worker: the same dependency graph as the api, without HTTP. It runs a runtime for each
+ * queue over the features' job handlers, the outbox relay and the repeatable jobs; a feature with
+ * jobs brings them in its worker module.
  */
 @Module({
-  imports: [InfrastructureModule, MailModule, ArticlesModule, NotificationsWorkerModule, SearchWorkerModule, UploadsWorkerModule, DiscoveryModule],
-  providers: [OutboxRelay, ScheduledProcessor, JobSchedulers, WorkerMetricsServer, WorkerConnectionWarnings],
+  imports: [InfrastructureModule, MailModule, JobRuntimeModule, OutboxWorkerModule, ArticlesWorkerModule, NotificationsWorkerModule, SearchWorkerModule, UploadsWorkerModule],
+  providers: [WorkerMetricsServer],
 })
 export class WorkerModule {}

@@ -8,7 +8,8 @@
 //   src/app.module.ts, src/worker.module.ts            the module in the `imports` of @Module (the
 //                                                      worker gets <Name>Module with --searchable, for
 //                                                      its search source, and <Name>WorkerModule with --queue)
-//   src/infra/queue/queues.ts                          the new queue (--queue) and `search` (--searchable)
+//   src/infra/queue/queues.ts                          the new queue (--queue) and `search` (--searchable),
+//                                                      in QUEUES and with its worker concurrency
 'use strict';
 
 const { strings } = require('@angular-devkit/core');
@@ -36,11 +37,11 @@ function feature(options) {
     addPrismaModel(names),
     addMigration(names),
     options.skipImport ? noop() : registerModule(APP_MODULE, `${names.Plural}Module`, `@/modules/${names.plural}/${names.plural}.module`),
-    names.searchable ? addQueue('search', 'search', 'Index and delete documents in the search engine (outbox events `<feature>.changed` / `<feature>.deleted`).') : noop(),
+    names.searchable ? addQueue('search', 'search', 'Index and delete documents in the search engine (outbox events `<feature>.changed` / `<feature>.deleted`).', 200) : noop(),
     names.searchable && !options.skipImport
       ? registerModule(WORKER_MODULE, `${names.Plural}Module`, `@/modules/${names.plural}/${names.plural}.module`)
       : noop(),
-    names.queue ? addQueue(names.queueKey, names.queue, `Jobs of the ${names.plural} feature.`) : noop(),
+    names.queue ? addQueue(names.queueKey, names.queue, `Jobs of the ${names.plural} feature.`, 4) : noop(),
     names.queue && !options.skipImport
       ? registerModule(WORKER_MODULE, `${names.Plural}WorkerModule`, `@/modules/${names.plural}/${names.plural}-worker.module`)
       : noop(),
@@ -71,6 +72,7 @@ function featureNames(options) {
     queue,
     queueKey: queue && strings.camelize(queue),
     Queue: queue && strings.classify(queue),
+    QUEUE: queue && strings.underscore(queue).toUpperCase(), // BOOKMARK_JOBS_QUEUE: the queue's job table
     migration: `${timestamp()}_add_${strings.underscore(plural)}`,
   };
 }
@@ -226,17 +228,25 @@ function matchingBracket(source, open, path) {
   throw new SchematicsException(`${path}: unbalanced brackets in imports`);
 }
 
-/** A queue in QUEUES (src/infra/queue/queues.ts), unless one of that name is there already. */
-function addQueue(key, name, description) {
+/**
+ * A queue in QUEUES (src/infra/queue/queues.ts) and its concurrency in QUEUE_CONCURRENCY (how many
+ * of its jobs one worker runs at once), unless a queue of that name is there already.
+ */
+function addQueue(key, name, description, concurrency) {
   return (tree) => {
-    const source = read(tree, QUEUES_FILE);
+    let source = read(tree, QUEUES_FILE);
     const start = source.indexOf('export const QUEUES = {');
     const end = source.indexOf('} as const;', start);
     if (start < 0 || end < 0) throw new SchematicsException(`${QUEUES_FILE}: no "export const QUEUES = { ... } as const;" found`);
     const block = source.slice(start, end);
     if (new RegExp(`['"]${name}['"]`).test(block)) return tree;
     if (new RegExp(`\\b${key}:`).test(block)) throw new SchematicsException(`${QUEUES_FILE}: QUEUES.${key} exists with another name`);
-    tree.overwrite(QUEUES_FILE, `${source.slice(0, end)}  /** ${description} */\n  ${key}: '${name}',\n${source.slice(end)}`);
+    source = `${source.slice(0, end)}  /** ${description} */\n  ${key}: '${name}',\n${source.slice(end)}`;
+    const concurrencyStart = source.indexOf('export const QUEUE_CONCURRENCY');
+    const concurrencyEnd = source.indexOf('\n};', concurrencyStart);
+    if (concurrencyStart < 0 || concurrencyEnd < 0) throw new SchematicsException(`${QUEUES_FILE}: no "export const QUEUE_CONCURRENCY ... = { ... };" found`);
+    source = `${source.slice(0, concurrencyEnd)}\n  [QUEUES.${key}]: ${concurrency},${source.slice(concurrencyEnd)}`;
+    tree.overwrite(QUEUES_FILE, source);
     return tree;
   };
 }

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Environment } from '@/config/environment';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { shownUrl } from './cli-errors';
 import { CliFailure, report } from './cli-output';
@@ -41,7 +43,10 @@ function migrationsDir(): string {
   description: 'check the database: connection, server version, and that every migration is applied (exit 1 otherwise)',
 })
 export class DbCheckCommand extends CommandRunner {
-  constructor(private readonly prisma: PrismaService) {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly config: ConfigService<Environment, true>,
+  ) {
     super();
   }
 
@@ -51,7 +56,7 @@ export class DbCheckCommand extends CommandRunner {
       SELECT current_setting('server_version') AS version, current_database() AS database`;
     const latencyMs = Date.now() - started;
     const migrations = await this.migrations();
-    const url = new URL(process.env.DATABASE_URL ?? 'postgresql://localhost');
+    const url = new URL(this.config.get('DATABASE_URL', { infer: true }));
     const problems = [
       ...migrations.pending.map((name) => `migration ${name} is not applied (run npm run db:migrate)`),
       ...migrations.failed.map((name) => `migration ${name} failed and needs attention`),

@@ -8,7 +8,7 @@ import { PrismaService } from '@/infra/prisma/prisma.service';
 import { PostgresSearchEngine } from '@/modules/search/engines/postgres-search.engine';
 import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from '@/modules/search/feature-documents';
 import { type FeatureDocument, SEARCH_ENGINE } from '@/modules/search/search-engine';
-import { SearchIndexProcessor } from '@/modules/search/search-index.processor';
+import type { QueueRuntime } from '@/infra/queue/queue-runtime';
 
 /**
  * The search of generated features (`--searchable`) on each engine in turn: the search queue's
@@ -21,7 +21,7 @@ const ENGINES = searchEnginesUnderTest('feature documents suite');
 
 describe.each(ENGINES)('Feature documents on the %s engine', (engine) => {
   let app: NestExpressApplication;
-  let processor: SearchIndexProcessor;
+  let processor: QueueRuntime;
   /** The feature's "table": what its source answers right now. */
   const items = new Map<number, FeatureDocument>();
   const type = unique('notes').toLowerCase().replace(/[^a-z0-9]/g, '');

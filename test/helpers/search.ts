@@ -1,24 +1,26 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigService } from '@nestjs/config';
 import type { Job } from 'bullmq';
-import { OutboxService } from '@/infra/outbox/outbox.service';
 import { PrismaService } from '@/infra/prisma/prisma.service';
+import type { QueueRuntime } from '@/infra/queue/queue-runtime';
+import { QUEUES } from '@/infra/queue/queues';
 import { ElasticsearchIndexClient, OpenSearchIndexClient, type SearchIndexClient } from '@/modules/search/engines/search-index-client';
 import type { SearchEngineKind } from '@/modules/search/search-engine';
 import { FeatureDocumentSync } from '@/modules/search/feature-documents';
-import { SearchIndexProcessor } from '@/modules/search/search-index.processor';
+import { SearchIndexJobHandlers } from '@/modules/search/search-index.handlers';
 import { SearchSync } from '@/modules/search/search-sync';
+import { queueRuntime } from './jobs';
 
 /**
- * The worker's `search` queue processor, built on an api test app's providers (the api runs no
- * queue processors), so that a suite can do what the worker does, when it chooses.
+ * The worker's `search` queue runtime, built on an api test app's providers (the api runs no
+ * jobs), so that a suite can do what the worker does, when it chooses.
  */
-export function searchProcessor(app: NestExpressApplication): SearchIndexProcessor {
-  return new SearchIndexProcessor(app.get(SearchSync), app.get(FeatureDocumentSync), app.get(OutboxService));
+export function searchProcessor(app: NestExpressApplication): QueueRuntime {
+  return queueRuntime(app, QUEUES.search, new SearchIndexJobHandlers(app.get(SearchSync), app.get(FeatureDocumentSync)));
 }
 
 /** Runs one search job as the worker would, then makes what it wrote visible to searches. */
-export async function runSearchJob(app: NestExpressApplication, processor: SearchIndexProcessor, name: string, data: Record<string, unknown>): Promise<void> {
+export async function runSearchJob(app: NestExpressApplication, processor: QueueRuntime, name: string, data: Record<string, unknown>): Promise<void> {
   await processor.process({ name, data } as unknown as Job);
   await refreshSearchIndexes(app);
 }
@@ -36,7 +38,7 @@ function liveIndexClient(app: NestExpressApplication): SearchIndexClient | undef
 }
 
 /** Handles every pending `search` outbox event whose name starts with `prefix`, oldest first, as the worker would. */
-export async function handlePendingSearchEvents(app: NestExpressApplication, processor: SearchIndexProcessor, prefix: string): Promise<number> {
+export async function handlePendingSearchEvents(app: NestExpressApplication, processor: QueueRuntime, prefix: string): Promise<number> {
   const events = await app.get(PrismaService).outboxEvent.findMany({
     where: { queue: 'search', completedAt: null, name: { startsWith: prefix } },
     orderBy: { id: 'asc' },

@@ -51,6 +51,10 @@ export class WorkerModule {}
 const QUEUES = `export const QUEUES = {
   mail: 'mail',
 } as const;
+
+export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
+  [QUEUES.mail]: 8,
+};
 `;
 
 function project(files: Record<string, string> = {}): UnitTestTree {
@@ -77,8 +81,8 @@ describe('feature schematic', () => {
 
     expect(tree.files.filter((file) => file.startsWith('/src/modules/bookmarks/')).sort()).toEqual([
       '/src/modules/bookmarks/bookmark-id.ts',
+      '/src/modules/bookmarks/bookmark-jobs.handlers.ts',
       '/src/modules/bookmarks/bookmark-jobs.jobs.ts',
-      '/src/modules/bookmarks/bookmark-jobs.processor.ts',
       '/src/modules/bookmarks/bookmark-jobs.producer.ts',
       '/src/modules/bookmarks/bookmark.mapper.spec.ts',
       '/src/modules/bookmarks/bookmark.mapper.ts',
@@ -109,7 +113,7 @@ import { BookmarksModule } from '@/modules/bookmarks/bookmarks.module';
 })
 export class AppModule {}
 `);
-    // The worker gets the feature's module (its search source, for --searchable) and its queue's processor.
+    // The worker gets the feature's module (its search source, for --searchable) and its queue's job handlers.
     expect(tree.readContent('/src/worker.module.ts')).toContain(`import { BookmarksModule } from '@/modules/bookmarks/bookmarks.module';`);
     expect(tree.readContent('/src/worker.module.ts')).toContain(`import { BookmarksWorkerModule } from '@/modules/bookmarks/bookmarks-worker.module';`);
     expect(tree.readContent('/src/worker.module.ts')).toContain('imports: [MailModule, BookmarksModule, BookmarksWorkerModule],');
@@ -119,6 +123,12 @@ export class AppModule {}
     expect(queues.indexOf("mail: 'mail',")).toBeLessThan(queues.indexOf("search: 'search',"));
     expect(queues.indexOf("search: 'search',")).toBeLessThan(queues.indexOf("bookmarkJobs: 'bookmark-jobs',"));
     expect(queues.indexOf("bookmarkJobs: 'bookmark-jobs',")).toBeLessThan(queues.indexOf('} as const;'));
+    // Each new queue with how many of its jobs one worker runs at once, after the existing ones.
+    expect(queues).toContain('  [QUEUES.mail]: 8,\n  [QUEUES.search]: 200,\n  [QUEUES.bookmarkJobs]: 4,\n};');
+    expect(tree.readContent('/src/modules/bookmarks/bookmark-jobs.jobs.ts')).toContain(
+      "export const BOOKMARK_JOBS_QUEUE = defineJobs<BookmarkJobsPayloads>(QUEUES.bookmarkJobs, { 'bookmark-created': true });",
+    );
+    expect(tree.readContent('/src/modules/bookmarks/bookmark-jobs.handlers.ts')).toContain("@JobHandler(BOOKMARK_JOBS_QUEUE, 'bookmark-created')");
 
     for (const file of ['/prisma/schema.prisma', '/prisma/migrations/.schema-snapshot.prisma']) {
       const schema = tree.readContent(file);
@@ -157,10 +167,15 @@ export class AppModule {}
   });
 
   it('adds the search queue only once', async () => {
-    const withSearch = QUEUES.replace("mail: 'mail',", "mail: 'mail',\n  search: 'search',");
+    const withSearch = QUEUES.replace("mail: 'mail',", "mail: 'mail',\n  search: 'search',").replace('[QUEUES.mail]: 8,', '[QUEUES.mail]: 8,\n  [QUEUES.search]: 200,');
     const tree = await generate({ name: 'bookmarks', searchable: true }, project({ 'src/infra/queue/queues.ts': withSearch }));
 
     expect(tree.readContent('/src/infra/queue/queues.ts')).toBe(withSearch);
+  });
+
+  it('refuses a queue it cannot give a concurrency (a queues.ts without QUEUE_CONCURRENCY)', async () => {
+    const withoutConcurrency = project({ 'src/infra/queue/queues.ts': "export const QUEUES = {\n  mail: 'mail',\n} as const;\n" });
+    await expect(generate({ name: 'bookmarks', queue: 'bookmark-jobs' }, withoutConcurrency)).rejects.toThrow('no "export const QUEUE_CONCURRENCY');
   });
 
   it('refuses a feature that exists, and names that are not plural kebab-case', async () => {

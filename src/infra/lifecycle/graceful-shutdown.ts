@@ -1,8 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
 import type { Server } from 'node:http';
-import { queueWorkerHosts } from '@/infra/queue/worker-connection-warnings';
+import { QueueWorkers } from '@/infra/queue/queue-workers';
 
 /**
  * Graceful shutdown for the api and the worker. On SIGTERM (or SIGINT) a process stops taking new
@@ -89,8 +88,8 @@ export async function drainHttpServer(server: Server, deadlineMs: number): Promi
  * again (processors are idempotent).
  */
 export async function drainQueueWorkers(app: INestApplicationContext, deadlineMs: number): Promise<boolean> {
-  const hosts = queueWorkerHosts(app.get(DiscoveryService, { strict: false }));
-  if (await within(Promise.all(hosts.map((host) => host.worker.close())), deadlineMs)) return true;
+  const workers = app.get(QueueWorkers, { strict: false }).all();
+  if (await within(Promise.all(workers.map((worker) => worker.close())), deadlineMs)) return true;
   logger.warn(`Jobs still running after ${deadlineMs} ms: leaving them to be retried`);
   return false;
 }

@@ -10,6 +10,7 @@ import { CacheStore } from '@/infra/cache/cache-store.service';
 import { OutboxService, OutboxStatus } from '@/infra/outbox/outbox.service';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { ReadReplicas } from '@/infra/prisma/read-replicas';
+import { type FinishedJob, JobObserver } from '@/infra/queue/queue-runtime';
 import { QUEUE_NAMES } from '@/infra/queue/queues';
 import { BoundedSample } from './bounded-sample';
 import { metricsHandler } from './metrics-endpoint';
@@ -20,19 +21,20 @@ const OUTBOX_SAMPLE_TIMEOUT_MS = 2_000;
 
 /**
  * Prometheus metrics of one process, in a registry of its own (several applications can live in
- * one process, as in the tests). HTTP requests are counted as they finish; everything else is
+ * one process, as in the tests). HTTP requests and jobs are counted as they finish; everything else is
  * read when scraped: the pg pool, the response cache's hits and misses, the depth of every
  * queue and the outbox backlog. Reads from Redis and PostgreSQL are bounded in time, so a
  * hanging dependency shows as `..._up 0` instead of hanging the scrape.
  */
 @Injectable()
-export class Metrics implements OnModuleDestroy {
+export class Metrics implements JobObserver, OnModuleDestroy {
   private readonly logger = new Logger('Metrics');
   readonly registry = new Registry();
   private readonly servers: Server[] = [];
   private scrapes = 0;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  private readonly jobDuration: Histogram<'queue' | 'name' | 'outcome'>;
 
   constructor(
     config: ConfigService<Environment, true>,
@@ -56,6 +58,14 @@ export class Metrics implements OnModuleDestroy {
       help: 'Time from request to response finished, by route pattern and status',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+
+    this.jobDuration = new Histogram({
+      name: 'conduit_job_duration_seconds',
+      help: 'Jobs run by this worker, by queue, job name and outcome (completed, failed, delayed by a database outage), and their time',
+      labelNames: ['queue', 'name', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
 
@@ -219,6 +229,11 @@ export class Metrics implements OnModuleDestroy {
     const labels = { method, route, status: String(status) };
     this.httpRequests.inc(labels);
     this.httpDuration.observe(labels, seconds);
+  }
+
+  /** Records one job a queue runtime ran (see QueueRuntime). */
+  jobFinished({ queue, name, outcome, seconds }: FinishedJob): void {
+    this.jobDuration.observe({ queue, name, outcome }, seconds);
   }
 
   /** Serves GET /metrics on a port of its own, on `host` (METRICS_HOST), closed with the application. */

@@ -18,17 +18,18 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const QUEUE_NAMES = Object.values(QUEUES);
 
 /**
- * How long a worker's lock on an active job lasts, and how often workers look for jobs whose
- * lock expired (their worker died): a job cut short by SIGKILL runs again after about this long.
- * Read from the environment directly because processor options are fixed when the class is
- * declared, before configuration is injected; JOB_LOCK_MS is validated with the rest at start-up.
+ * How many jobs of each queue one worker process runs at once (the queue's runtime, see
+ * QueueWorkers). Search jobs mostly wait for the engine, and side by side they become a few bulk
+ * writes (SearchSync batches them); an image job holds a decoded image in memory.
  */
-export function jobLockOptions(): { lockDuration: number; stalledInterval: number } {
-  const lockMs = Number(process.env.JOB_LOCK_MS || 30_000);
-  return { lockDuration: lockMs, stalledInterval: lockMs };
-}
+export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
+  [QUEUES.mail]: 8,
+  [QUEUES.scheduled]: 2,
+  [QUEUES.search]: 200,
+  [QUEUES.media]: 2,
+};
 
-/** Every job carries the outbox event it came from (absent for jobs a scheduler started). */
+/** Every job carries the outbox event it came from (absent for jobs a scheduler or a handler started). */
 export interface OutboxJobData {
   eventId?: string;
 }

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { MailDeliveries } from './mail-deliveries';
-import { MailProcessor } from './mail.processor';
+import { MailJobHandlers } from './mail.handlers';
 import { NotificationsRepository } from './notifications.repository';
 
-/** The consumer side: the `mail` queue's processor, run by the worker only. */
+/** The consumer side: the `mail` queue's jobs and the digest run, run by the worker only. */
 @Module({
-  providers: [MailProcessor, MailDeliveries, NotificationsRepository],
+  providers: [MailJobHandlers, MailDeliveries, NotificationsRepository],
 })
 export class NotificationsWorkerModule {}

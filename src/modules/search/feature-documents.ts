@@ -13,7 +13,7 @@ import { SearchLimits } from './search-limits';
  * Search for generated features (`nest g feature <name> --searchable`). A feature writes the
  * outbox events `<name>.changed` and `<name>.deleted` (payload `{ id }`) on the `search` queue in
  * each write's transaction, and registers a source of its documents here; the search queue's
- * processor then reads the item's document from the source and writes it to the engine (or
+ * handler then reads the item's document from the source and writes it to the engine (or
  * deletes it when the source answers none), and the feature's search route asks FeatureSearch.
  */
 
@@ -50,10 +50,12 @@ export class FeatureDocumentSources {
   }
 }
 
+/** The names of every feature's search events on the `search` queue: `<type>.changed`, `<type>.deleted`. */
+export const FEATURE_DOCUMENT_EVENT = /^([a-z][a-z0-9-]*)\.(changed|deleted)$/;
+
 /** `bookmarks.changed` -> the type `bookmarks`; undefined for a name that is not a feature's event. */
 export function featureDocumentEventType(jobName: string): string | undefined {
-  const match = /^([a-z][a-z0-9-]*)\.(changed|deleted)$/.exec(jobName);
-  return match?.[1];
+  return FEATURE_DOCUMENT_EVENT.exec(jobName)?.[1];
 }
 
 /** Brings one feature item's document in line with the database (worker process). */

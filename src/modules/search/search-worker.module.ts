@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { SearchCoreModule } from './search-core.module';
-import { SearchIndexProcessor } from './search-index.processor';
+import { SearchIndexJobHandlers } from './search-index.handlers';
 
-/** The `search` queue's processor (worker process). */
+/** The `search` queue's jobs (worker process). */
 @Module({
   imports: [SearchCoreModule],
-  providers: [SearchIndexProcessor],
+  providers: [SearchIndexJobHandlers],
 })
 export class SearchWorkerModule {}

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { MediaMaintenance } from './media-maintenance.service';
-import { MediaProcessor } from './media.processor';
+import { MediaJobHandlers } from './media.handlers';
 import { UploadsRepository } from './uploads.repository';
 
-/** The worker side of uploads: the `media` queue's processor and the storage housekeeping. */
+/** The worker side of uploads: the `media` queue's jobs and the storage housekeeping. */
 @Module({
-  providers: [MediaProcessor, MediaMaintenance, UploadsRepository],
-  exports: [MediaMaintenance],
+  providers: [MediaJobHandlers, MediaMaintenance, UploadsRepository],
 })
 export class UploadsWorkerModule {}

@@ -1,43 +1,35 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Job } from 'bullmq';
 import sharp from 'sharp';
 import type { Environment } from '@/config/environment';
-import { OutboxService } from '@/infra/outbox/outbox.service';
-import { jobLockOptions, OutboxJobData, QUEUES } from '@/infra/queue/queues';
+import { JobHandler } from '@/infra/queue/job-handler';
 import { ObjectStorage } from '@/infra/storage/object-storage';
 import type { ImageLimits } from './image-inspection';
 import { ImageRejected, renderVariants } from './image-variants';
+import { MediaMaintenance } from './media-maintenance.service';
+import { MEDIA_JOBS, MEDIA_SCHEDULED_JOBS, type MediaJobs } from './media-jobs';
 import type { VariantRecord } from './upload.types';
 import { UploadsRepository } from './uploads.repository';
-
-/** Every job of the `media` queue. */
-export interface MediaJobs {
-  /** From the outbox event written with the upload. */
-  'process-upload': { uploadId: string };
-}
-type MediaJobName = keyof MediaJobs;
 
 /**
  * The `media` queue: decodes an uploaded original under explicit limits and writes its variants.
  * Safe to repeat (a retry, a worker killed mid-job, a re-delivered outbox event): variant names are
  * content hashes, so a repeat rewrites the same files, and only a pending upload is marked ready.
- * An image that cannot be decoded fails the upload at once (no retries) with a reason.
+ * An image that cannot be decoded fails the upload at once (no retries) with a reason. And the
+ * hourly storage housekeeping (MediaMaintenance).
  */
-@Processor(QUEUES.media, { concurrency: 2, ...jobLockOptions() })
-export class MediaProcessor extends WorkerHost implements OnModuleInit {
-  private readonly logger = new Logger('MediaProcessor');
+@Injectable()
+export class MediaJobHandlers implements OnModuleInit {
+  private readonly logger = new Logger('MediaJobHandlers');
   private readonly limits: ImageLimits;
   private readonly publicUrl: string;
 
   constructor(
     private readonly uploads: UploadsRepository,
     private readonly storage: ObjectStorage,
-    private readonly outbox: OutboxService,
+    private readonly maintenance: MediaMaintenance,
     config: ConfigService<Environment, true>,
   ) {
-    super();
     this.limits = { maxPixels: config.get('IMAGE_MAX_PIXELS', { infer: true }), maxDimension: config.get('IMAGE_MAX_DIMENSION', { infer: true }) };
     this.publicUrl = config.get('MEDIA_PUBLIC_URL', { infer: true }).replace(/\/+$/, '');
   }
@@ -48,22 +40,13 @@ export class MediaProcessor extends WorkerHost implements OnModuleInit {
     sharp.concurrency(1);
   }
 
-  async process(job: Job): Promise<void> {
-    const name = job.name as MediaJobName;
-    switch (name) {
-      case 'process-upload':
-        await this.processUpload((job.data as MediaJobs['process-upload']).uploadId);
-        break;
-      default: {
-        const unknown: never = name;
-        throw new Error(`media queue has no handler for job "${String(unknown)}"`);
-      }
-    }
-    const eventId = (job.data as OutboxJobData).eventId;
-    if (eventId) await this.outbox.complete(eventId);
+  @JobHandler(MEDIA_SCHEDULED_JOBS, 'media-gc', { schedule: { id: 'media-gc', repeat: { every: 3600_000 } } })
+  async collectGarbage(): Promise<void> {
+    await this.maintenance.collect();
   }
 
-  private async processUpload(uploadId: string): Promise<void> {
+  @JobHandler(MEDIA_JOBS, 'process-upload')
+  async processUpload({ uploadId }: MediaJobs['process-upload']): Promise<void> {
     const upload = await this.uploads.find(uploadId);
     if (!upload || upload.status !== 'pending' || !upload.originalKey) return;
     const original = await this.storage.read('originals', upload.originalKey);

@@ -1,15 +1,14 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Environment } from '@/config/environment';
 import { MailTransport } from '@/infra/mail/mail-transport';
-import { requestIdData, runInJobContext } from '@/infra/logging/request-context';
+import { requestIdData } from '@/infra/logging/request-context';
+import { JobHandler } from '@/infra/queue/job-handler';
 import { DeploymentNamespace, senderDomain } from '@/infra/redis/deployment-namespace';
-import { OutboxService } from '@/infra/outbox/outbox.service';
-import { throughDatabaseOutages } from '@/infra/queue/database-outage';
-import { jobLockOptions, QUEUES } from '@/infra/queue/queues';
-import { FAN_OUT_BATCH, MailJobData, MailJobName } from './mail-jobs';
+import { QUEUES } from '@/infra/queue/queues';
+import { DIGEST_JOBS, FAN_OUT_BATCH, MAIL_JOBS, MailJobData } from './mail-jobs';
 import { digestMail, newArticleMail, newCommentMail, newFollowerMail, welcomeMail } from './mail-templates';
 import { MailDeliveries } from './mail-deliveries';
 import { NotificationsRepository, Recipient } from './notifications.repository';
@@ -21,14 +20,15 @@ interface MailContent {
 }
 
 /**
- * The `mail` queue. Jobs carry ids; the processor re-reads what it needs and skips mails whose
- * subject is gone or whose recipient opted out. Each mail has a deterministic message id that is
- * recorded once sent, so a repeated job (a retry, a re-delivered outbox event, a worker killed
- * mid-job, a database lost after the send) never sends it twice: see MailDeliveries.
+ * The `mail` queue's jobs, and the daily digest run. Jobs carry ids; each handler re-reads what it
+ * needs and skips mails whose subject is gone or whose recipient opted out. Each mail has a
+ * deterministic message id that is recorded once sent, so a repeated job (a retry, a re-delivered
+ * outbox event, a worker killed mid-job, a database lost after the send) never sends it twice:
+ * see MailDeliveries.
  */
-@Processor(QUEUES.mail, { concurrency: 8, ...jobLockOptions() })
-export class MailProcessor extends WorkerHost {
-  private readonly logger = new Logger('MailProcessor');
+@Injectable()
+export class MailJobHandlers {
+  private readonly logger = new Logger('MailJobHandlers');
   private readonly appUrl: string;
   private readonly senderDomain: string;
 
@@ -36,64 +36,38 @@ export class MailProcessor extends WorkerHost {
     private readonly notifications: NotificationsRepository,
     private readonly transport: MailTransport,
     private readonly deliveries: MailDeliveries,
-    private readonly outbox: OutboxService,
     @InjectQueue(QUEUES.mail) private readonly mailQueue: Queue,
     private readonly namespace: DeploymentNamespace,
     config: ConfigService<Environment, true>,
   ) {
-    super();
     this.appUrl = config.get('APP_URL', { infer: true });
     this.senderDomain = senderDomain(config.get('MAIL_FROM', { infer: true }));
   }
 
-  process(job: Job, token?: string): Promise<void> {
-    return runInJobContext(job, () =>
-      throughDatabaseOutages(job, token, async () => {
-        await this.handle(job);
-        const eventId = (job.data as { eventId?: string }).eventId;
-        if (eventId) await this.outbox.complete(eventId);
-      }),
-    );
+  /** Scheduled methods only enqueue: the digest's one job of the day fans out on the mail queue. */
+  @JobHandler(DIGEST_JOBS, 'digest-run', { schedule: { id: 'digest', repeat: (config) => ({ pattern: config.get('DIGEST_CRON', { infer: true }) }) } })
+  async startDigest(): Promise<void> {
+    const day = new Date().toISOString().slice(0, 10);
+    await this.mailQueue.add('digest', { day }, { jobId: `digest-${day}` });
   }
 
-  private async handle(job: Job): Promise<void> {
-    const name = job.name as MailJobName;
-    switch (name) {
-      case 'welcome':
-        return this.welcome(job.data as MailJobData<'welcome'>);
-      case 'new-follower':
-        return this.newFollower(job.data as MailJobData<'new-follower'>);
-      case 'new-comment':
-        return this.newComment(job.data as MailJobData<'new-comment'>);
-      case 'new-article':
-        return this.fanOutNewArticle(job.data as MailJobData<'new-article'>);
-      case 'new-article-batch':
-        return this.newArticleBatch(job.data as MailJobData<'new-article-batch'>);
-      case 'digest':
-        return this.fanOutDigest(job.data as MailJobData<'digest'>);
-      case 'digest-batch':
-        return this.digestBatch(job.data as MailJobData<'digest-batch'>);
-      default: {
-        const unknown: never = name;
-        throw new Error(`mail queue has no handler for job "${String(unknown)}"`);
-      }
-    }
-  }
-
-  private async welcome({ userId }: MailJobData<'welcome'>): Promise<void> {
+  @JobHandler(MAIL_JOBS, 'welcome')
+  async welcome({ userId }: MailJobData<'welcome'>): Promise<void> {
     const user = await this.notifications.user(userId);
     if (!user) return;
     await this.sendOnce(`welcome.${userId}`, user, welcomeMail({ username: user.username, appUrl: this.appUrl }));
   }
 
-  private async newFollower({ followerId, followedId }: MailJobData<'new-follower'>): Promise<void> {
+  @JobHandler(MAIL_JOBS, 'new-follower')
+  async newFollower({ followerId, followedId }: MailJobData<'new-follower'>): Promise<void> {
     const [followed, follower] = await Promise.all([this.notifications.user(followedId), this.notifications.user(followerId)]);
     if (!followed || !follower || !followed.emailNotifications) return;
     const content = newFollowerMail({ recipient: followed.username, follower: follower.username, appUrl: this.appUrl });
     await this.sendOnce(`follow.${followerId}.${followedId}`, followed, content);
   }
 
-  private async newComment({ commentId }: MailJobData<'new-comment'>): Promise<void> {
+  @JobHandler(MAIL_JOBS, 'new-comment')
+  async newComment({ commentId }: MailJobData<'new-comment'>): Promise<void> {
     const comment = await this.notifications.comment(commentId);
     if (!comment || comment.author.id === comment.article.authorId) return;
     const author = await this.notifications.user(comment.article.authorId);
@@ -110,7 +84,8 @@ export class MailProcessor extends WorkerHost {
   }
 
   /** One batch job per FAN_OUT_BATCH followers, with ids that make a repeated fan-out harmless. */
-  private async fanOutNewArticle({ articleId }: MailJobData<'new-article'>): Promise<void> {
+  @JobHandler(MAIL_JOBS, 'new-article')
+  async fanOutNewArticle({ articleId }: MailJobData<'new-article'>): Promise<void> {
     const article = await this.notifications.article(articleId);
     if (!article?.publishedAt) return;
     let after = 0;
@@ -122,7 +97,8 @@ export class MailProcessor extends WorkerHost {
     }
   }
 
-  private async newArticleBatch({ articleId, recipientIds }: MailJobData<'new-article-batch'>): Promise<void> {
+  @JobHandler(MAIL_JOBS, 'new-article-batch')
+  async newArticleBatch({ articleId, recipientIds }: MailJobData<'new-article-batch'>): Promise<void> {
     const article = await this.notifications.article(articleId);
     if (!article?.publishedAt) return;
     for (const recipient of await this.notifications.usersByIds(recipientIds)) {
@@ -138,7 +114,8 @@ export class MailProcessor extends WorkerHost {
     }
   }
 
-  private async fanOutDigest({ day }: MailJobData<'digest'>): Promise<void> {
+  @JobHandler(MAIL_JOBS, 'digest')
+  async fanOutDigest({ day }: MailJobData<'digest'>): Promise<void> {
     let after = 0;
     for (;;) {
       const recipientIds = await this.notifications.digestRecipientIds(after, FAN_OUT_BATCH);
@@ -149,7 +126,8 @@ export class MailProcessor extends WorkerHost {
   }
 
   /** The articles of the day before `day` in each recipient's feed; nobody gets an empty digest. */
-  private async digestBatch({ day, recipientIds }: MailJobData<'digest-batch'>): Promise<void> {
+  @JobHandler(MAIL_JOBS, 'digest-batch')
+  async digestBatch({ day, recipientIds }: MailJobData<'digest-batch'>): Promise<void> {
     const until = new Date(`${day}T00:00:00.000Z`);
     const since = new Date(until.getTime() - 24 * 3600 * 1000);
     for (const recipient of await this.notifications.usersByIds(recipientIds)) {
