@@ -27,9 +27,15 @@ import {
   trendingTagsRequest,
 } from './article-index';
 import { featureBulkOperations, featureMappings, featureSearchRequest, readFeatureHits } from './feature-index';
-import type { SearchIndexClient } from './search-index-client';
+import type { SearchIndexClient, SearchRequestOptions } from './search-index-client';
 
 const VERSIONS_PAGE = 5_000;
+/**
+ * The rebuild's writes and its one refresh run in a command, not in a request: they may take
+ * longer than ELASTICSEARCH_TIMEOUT_MS (the first refresh of a fully loaded index writes all its
+ * segments; a loaded node takes seconds per bulk), and a reindex must not fail for it.
+ */
+const REBUILD_REQUEST: SearchRequestOptions = { requestTimeout: 300_000 };
 
 /**
  * A search server's index engine (Elasticsearch or OpenSearch: one query DSL, see
@@ -180,18 +186,21 @@ export abstract class IndexSearchEngine implements SearchEngine, OnModuleInit {
     // No refreshes while loading: faster, and the new index is invisible until the swap anyway.
     await this.client.createIndex({ index, settings: { ...articleIndexSettings(), refresh_interval: '-1' }, mappings: articleMappings() });
     let count = 0;
-    for await (const page of documents) {
-      if (page.length === 0) continue;
-      const operations: SyncOperation[] = page.map(({ version, document }) => ({ kind: 'index', id: document.id, version, document }));
-      const failed = (await this.writeTo(index, operations)).filter((outcome) => outcome.result === 'failed');
-      if (failed.length > 0) {
-        await this.client.deleteIndex(index);
-        throw new Error(`reindex failed on article ${failed[0].id}: ${failed[0].error ?? 'unknown error'}`);
+    try {
+      for await (const page of documents) {
+        if (page.length === 0) continue;
+        const operations: SyncOperation[] = page.map(({ version, document }) => ({ kind: 'index', id: document.id, version, document }));
+        const failed = (await this.writeTo(index, operations, false, REBUILD_REQUEST)).filter((outcome) => outcome.result === 'failed');
+        if (failed.length > 0) throw new Error(`reindex failed on article ${failed[0].id}: ${failed[0].error ?? 'unknown error'}`);
+        count += page.length;
       }
-      count += page.length;
+      await this.client.putSettings(index, { refresh_interval: '1s' }, REBUILD_REQUEST);
+      await this.client.refresh(index, REBUILD_REQUEST);
+    } catch (error) {
+      // Nothing half-built is left behind: the alias still names the previous index.
+      await this.client.deleteIndex(index).catch(() => undefined);
+      throw error;
     }
-    await this.client.putSettings(index, { refresh_interval: '1s' });
-    await this.client.refresh(index);
     const previous = (await this.client.existsAlias(this.indexName)) ? await this.client.aliasIndices(this.indexName) : [];
     await this.client.updateAliases([
       ...previous.map((old) => ({ remove: { index: old, alias: this.indexName } })),
@@ -202,10 +211,10 @@ export abstract class IndexSearchEngine implements SearchEngine, OnModuleInit {
   }
 
   /** `throughAlias`: refuse to write if `index` is not an alias (never let a write auto-create an unmapped index). */
-  private async writeTo(index: string, operations: SyncOperation[], throughAlias = false): Promise<SyncOutcome[]> {
+  private async writeTo(index: string, operations: SyncOperation[], throughAlias = false, options?: SearchRequestOptions): Promise<SyncOutcome[]> {
     if (operations.length === 0) return [];
     try {
-      const response = await this.client.bulk({ operations: bulkOperations(index, operations), ...(throughAlias && { require_alias: true }) });
+      const response = await this.client.bulk({ operations: bulkOperations(index, operations), ...(throughAlias && { require_alias: true }) }, options);
       return readBulkOutcomes(operations, response);
     } catch (error) {
       // The whole request failed (the server down, timeout): every operation is retried.

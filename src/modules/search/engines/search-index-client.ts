@@ -19,9 +19,9 @@ export interface SearchIndexClient {
     options?: SearchRequestOptions,
   ): Promise<void>;
   deleteIndex(index: string | string[]): Promise<void>;
-  putSettings(index: string, settings: estypes.IndicesIndexSettings): Promise<void>;
+  putSettings(index: string, settings: estypes.IndicesIndexSettings, options?: SearchRequestOptions): Promise<void>;
   updateAliases(actions: estypes.IndicesUpdateAliasesAction[]): Promise<void>;
-  refresh(index: string): Promise<void>;
+  refresh(index: string, options?: SearchRequestOptions): Promise<void>;
   count(index: string): Promise<number>;
   search(request: estypes.SearchRequest): Promise<estypes.SearchResponse>;
   bulk(request: BulkRequest, options?: SearchRequestOptions): Promise<estypes.BulkResponse>;
@@ -68,14 +68,14 @@ export class ElasticsearchIndexClient implements SearchIndexClient {
   async deleteIndex(index: string | string[]): Promise<void> {
     await this.client.indices.delete({ index });
   }
-  async putSettings(index: string, settings: estypes.IndicesIndexSettings): Promise<void> {
-    await this.client.indices.putSettings({ index, settings });
+  async putSettings(index: string, settings: estypes.IndicesIndexSettings, options?: SearchRequestOptions): Promise<void> {
+    await this.client.indices.putSettings({ index, settings }, options);
   }
   async updateAliases(actions: estypes.IndicesUpdateAliasesAction[]): Promise<void> {
     await this.client.indices.updateAliases({ actions });
   }
-  async refresh(index: string): Promise<void> {
-    await this.client.indices.refresh({ index });
+  async refresh(index: string, options?: SearchRequestOptions): Promise<void> {
+    await this.client.indices.refresh({ index }, options);
   }
   async count(index: string): Promise<number> {
     return (await this.client.count({ index })).count;
@@ -119,14 +119,14 @@ export class OpenSearchIndexClient implements SearchIndexClient, OnModuleDestroy
   async deleteIndex(index: string | string[]): Promise<void> {
     await this.client.indices.delete({ index });
   }
-  async putSettings(index: string, settings: estypes.IndicesIndexSettings): Promise<void> {
-    await this.client.indices.putSettings({ index, body: settings as never });
+  async putSettings(index: string, settings: estypes.IndicesIndexSettings, options?: SearchRequestOptions): Promise<void> {
+    await this.client.indices.putSettings({ index, body: settings as never }, options);
   }
   async updateAliases(actions: estypes.IndicesUpdateAliasesAction[]): Promise<void> {
     await this.client.indices.updateAliases({ body: { actions } as never });
   }
-  async refresh(index: string): Promise<void> {
-    await this.client.indices.refresh({ index });
+  async refresh(index: string, options?: SearchRequestOptions): Promise<void> {
+    await this.client.indices.refresh({ index }, options);
   }
   async count(index: string): Promise<number> {
     return (await this.client.count({ index })).body.count;
