@@ -7,7 +7,7 @@ import { OutboxModule } from '@/infra/outbox/outbox.module';
 import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from './feature-documents';
 import { configuredSearchEngine, ElasticsearchSearchEngine } from './engines/elasticsearch-search.engine';
 import { OpenSearchSearchEngine } from './engines/opensearch-search.engine';
-import { ElasticsearchIndexClient, OPENSEARCH_CLIENT, OpenSearchIndexClient } from './engines/search-index-client';
+import { ElasticsearchIndexClient, LONGEST_REQUEST_MS, OPENSEARCH_CLIENT, OpenSearchIndexClient } from './engines/search-index-client';
 import { PostgresSearchEngine } from './engines/postgres-search.engine';
 import { SEARCH_ENGINE, type SearchEngine } from './search-engine';
 import { SearchLimits } from './search-limits';
@@ -29,7 +29,9 @@ import { SearchRepository } from './search.repository';
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) => ({
         node: config.get('ELASTICSEARCH_NODE', { infer: true }) ?? 'http://127.0.0.1:9200',
-        requestTimeout: config.get('ELASTICSEARCH_TIMEOUT_MS', { infer: true }),
+        // A ceiling only: ElasticsearchIndexClient bounds each request by ELASTICSEARCH_TIMEOUT_MS
+        // or by the longer timeout it asks for (this client can shorten its timeout, not lengthen it).
+        requestTimeout: LONGEST_REQUEST_MS,
         // One retry: the client waits longer before each retry, and a dead node would hold a
         // search for seconds (sync writes are retried by the queue anyway).
         maxRetries: 1,

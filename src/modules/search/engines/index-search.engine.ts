@@ -27,7 +27,7 @@ import {
   trendingTagsRequest,
 } from './article-index';
 import { featureBulkOperations, featureMappings, featureSearchRequest, readFeatureHits } from './feature-index';
-import type { SearchIndexClient, SearchRequestOptions } from './search-index-client';
+import { LONGEST_REQUEST_MS, type SearchIndexClient, type SearchRequestOptions } from './search-index-client';
 
 const VERSIONS_PAGE = 5_000;
 /**
@@ -35,7 +35,7 @@ const VERSIONS_PAGE = 5_000;
  * longer than ELASTICSEARCH_TIMEOUT_MS (the first refresh of a fully loaded index writes all its
  * segments; a loaded node takes seconds per bulk), and a reindex must not fail for it.
  */
-const REBUILD_REQUEST: SearchRequestOptions = { requestTimeout: 300_000 };
+const REBUILD_REQUEST: SearchRequestOptions = { requestTimeout: LONGEST_REQUEST_MS };
 
 /**
  * A search server's index engine (Elasticsearch or OpenSearch: one query DSL, see

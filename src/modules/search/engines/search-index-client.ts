@@ -1,7 +1,9 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { ElasticsearchService } from '@nestjs/elasticsearch';
+import type { Environment } from '@/config/environment';
 
 /**
  * What the index engines ask of a search server, in Elasticsearch's request and response shapes
@@ -48,43 +50,65 @@ export function searchErrorType(error: unknown): string | undefined {
   return typeof type === 'string' ? type : undefined;
 }
 
-/** The Elasticsearch 8.x client (which 8.x and 9.x servers accept), through @nestjs/elasticsearch. */
+/**
+ * The ceiling of any request to a search node, the client's own timeout: what a reindex's refresh
+ * of a freshly loaded index may take. Every request names a shorter one (ELASTICSEARCH_TIMEOUT_MS
+ * unless it says otherwise), because the Elasticsearch client's undici connection can shorten its
+ * own timeout per request but never lengthen it.
+ */
+export const LONGEST_REQUEST_MS = 300_000;
+
+/**
+ * The Elasticsearch 8.x client (which 8.x and 9.x servers accept), through @nestjs/elasticsearch.
+ * Each request is bounded by ELASTICSEARCH_TIMEOUT_MS, or by the longer timeout it asks for.
+ */
 @Injectable()
 export class ElasticsearchIndexClient implements SearchIndexClient {
-  constructor(private readonly client: ElasticsearchService) {}
+  private readonly defaults: SearchRequestOptions;
+
+  constructor(
+    private readonly client: ElasticsearchService,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.defaults = { requestTimeout: config.get('ELASTICSEARCH_TIMEOUT_MS', { infer: true }) };
+  }
+
+  private options(options?: SearchRequestOptions): SearchRequestOptions {
+    return { ...this.defaults, ...options };
+  }
 
   ping(): Promise<boolean> {
-    return this.client.ping();
+    return this.client.ping(undefined, this.options());
   }
   existsAlias(name: string): Promise<boolean> {
-    return this.client.indices.existsAlias({ name });
+    return this.client.indices.existsAlias({ name }, this.options());
   }
   async aliasIndices(name: string): Promise<string[]> {
-    return Object.keys(await this.client.indices.getAlias({ name }));
+    return Object.keys(await this.client.indices.getAlias({ name }, this.options()));
   }
   async createIndex(request: Parameters<SearchIndexClient['createIndex']>[0], options?: SearchRequestOptions): Promise<void> {
-    await this.client.indices.create(request, options);
+    await this.client.indices.create(request, this.options(options));
   }
   async deleteIndex(index: string | string[]): Promise<void> {
-    await this.client.indices.delete({ index });
+    await this.client.indices.delete({ index }, this.options());
   }
   async putSettings(index: string, settings: estypes.IndicesIndexSettings, options?: SearchRequestOptions): Promise<void> {
-    await this.client.indices.putSettings({ index, settings }, options);
+    await this.client.indices.putSettings({ index, settings }, this.options(options));
   }
   async updateAliases(actions: estypes.IndicesUpdateAliasesAction[]): Promise<void> {
-    await this.client.indices.updateAliases({ actions });
+    await this.client.indices.updateAliases({ actions }, this.options());
   }
   async refresh(index: string, options?: SearchRequestOptions): Promise<void> {
-    await this.client.indices.refresh({ index }, options);
+    await this.client.indices.refresh({ index }, this.options(options));
   }
   async count(index: string): Promise<number> {
-    return (await this.client.count({ index })).count;
+    return (await this.client.count({ index }, this.options())).count;
   }
   search(request: estypes.SearchRequest): Promise<estypes.SearchResponse> {
-    return this.client.search(request);
+    return this.client.search(request, this.options());
   }
   bulk(request: BulkRequest, options?: SearchRequestOptions): Promise<estypes.BulkResponse> {
-    return this.client.bulk(request, options);
+    return this.client.bulk(request, this.options(options));
   }
 }
 
