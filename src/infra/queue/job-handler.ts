@@ -2,6 +2,7 @@ import type { ConfigService } from '@nestjs/config';
 import type { RepeatOptions } from 'bullmq';
 import 'reflect-metadata';
 import type { Environment } from '@/config/environment';
+import type { Prisma } from '@/generated/prisma/client';
 import type { RequestIdData } from '@/infra/logging/request-context';
 import type { OutboxJobData, QueueName } from './queues';
 
@@ -18,6 +19,22 @@ export class JobTable<Jobs extends object = object> {
     readonly queue: QueueName,
     readonly names: readonly string[],
   ) {}
+
+  /**
+   * One of these jobs as an outbox intent (for `OutboxService.add`): a producer names only a job
+   * of its table, with that job's data, so every job it writes is one the start-up check knows.
+   */
+  intent<Name extends keyof Jobs & string>(name: Name, data: Jobs[Name], options: { availableAt?: Date } = {}): JobIntentOf {
+    return { queue: this.queue, name, payload: { ...data } as Prisma.InputJsonObject, ...options };
+  }
+}
+
+/** What `JobTable.intent` gives: the shape of the outbox's JobIntent. */
+export interface JobIntentOf {
+  queue: QueueName;
+  name: string;
+  payload: Prisma.InputJsonObject;
+  availableAt?: Date;
 }
 
 const declaredTables: JobTable[] = [];

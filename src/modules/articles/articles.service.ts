@@ -8,12 +8,12 @@ import { OutboxService } from '@/infra/outbox/outbox.service';
 import type { Db } from '@/infra/prisma/db';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
-import { QUEUES } from '@/infra/queue/queues';
 import { WriteLimits } from '@/infra/rate-limit/write-limits';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { TagsService } from '@/modules/tags/tags.service';
 import { UploadsService } from '@/modules/uploads/uploads.service';
+import { ARTICLE_JOBS } from './article-jobs';
 import { ArticleViewerContext, toArticle, toArticleListItem } from './article.mapper';
 import { ArticleContent, ArticleFilter, ArticleListRow, ArticleRow, ArticlesRepository } from './articles.repository';
 import { AlreadyPublished, ArticleNotFound, NotArticleAuthor, TitleTaken } from './articles.errors';
@@ -151,7 +151,7 @@ export class ArticlesService {
   }
 
   private schedulePublication(db: Db, articleId: number, publishAt: Date): Promise<void> {
-    return this.outbox.add(db, { queue: QUEUES.scheduled, name: 'publish-article', payload: { articleId }, availableAt: publishAt });
+    return this.outbox.add(db, ARTICLE_JOBS.intent('publish-article', { articleId }, { availableAt: publishAt }));
   }
 
   private async page(filter: ArticleFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {

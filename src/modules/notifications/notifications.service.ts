@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Db } from '@/infra/prisma/db';
 import { OutboxService } from '@/infra/outbox/outbox.service';
-import { QUEUES } from '@/infra/queue/queues';
-import type { MailJobName, MailJobs } from './mail-jobs';
+import { MAIL_JOBS, type MailJobName, type MailJobs } from './mail-jobs';
 
 /**
  * What other features call when something worth a mail happens, inside their own transaction:
@@ -29,6 +28,6 @@ export class NotificationsService {
   }
 
   private mail<N extends MailJobName>(db: Db, name: N, data: MailJobs[N]): Promise<void> {
-    return this.outbox.add(db, { queue: QUEUES.mail, name, payload: { ...data } });
+    return this.outbox.add(db, MAIL_JOBS.intent(name, data));
   }
 }

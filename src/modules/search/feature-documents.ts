@@ -5,6 +5,7 @@ import { PrismaService } from '@/infra/prisma/prisma.service';
 import { QUEUES } from '@/infra/queue/queues';
 import type { FeatureSearchHighlightsDto, SearchQueryDto } from './dto/search.dto';
 import { type FeatureDocument, SEARCH_ENGINE, type SearchEngine } from './search-engine';
+import { SEARCH_JOBS } from './search-jobs';
 import { renderHighlights } from './search-text';
 import { askSearchEngine } from './search.errors';
 import { SearchLimits } from './search-limits';
@@ -73,7 +74,7 @@ export class FeatureDocumentSync {
    * index): one outbox event, handled by the worker, which alone knows every feature's source.
    */
   requestResync(): Promise<void> {
-    return this.outbox.add(this.prisma, { queue: QUEUES.search, name: 'resync-features', payload: {} });
+    return this.outbox.add(this.prisma, SEARCH_JOBS.intent('resync-features', {}));
   }
 
   /**

@@ -7,9 +7,9 @@ import type { Viewer } from '@/common/auth/viewer';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { isForeignKeyViolation } from '@/infra/prisma/prisma-errors';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
-import { QUEUES } from '@/infra/queue/queues';
 import { ObjectStorage } from '@/infra/storage/object-storage';
 import type { UploadResponseDto } from './dto/upload.dto';
+import { MEDIA_JOBS } from './media-jobs';
 import { isUploadId } from './upload-id';
 import { AcceptedType, dimensionProblem, fileNameProblem, ImageLimits, isStructurallyComplete, sniffImageType } from './image-inspection';
 import { avatarUrl, coverImage, toUploadResponse } from './upload.mapper';
@@ -63,7 +63,7 @@ export class UploadsService {
       await this.uploads.lockOwner(viewer.id, db);
       this.checkUsage(await this.uploads.usage(viewer.id, new Date(Date.now() - HOUR_MS), db), received.size);
       const created = await this.uploads.create({ id, ownerId: viewer.id, purpose, mimeType, originalKey: id, originalBytes: received.size }, db);
-      await this.outbox.add(db, { queue: QUEUES.media, name: 'process-upload', payload: { uploadId: id } });
+      await this.outbox.add(db, MEDIA_JOBS.intent('process-upload', { uploadId: id }));
       // Stored last, inside the transaction: if storing fails nothing is recorded.
       await this.storage.put('originals', id, bytes, mimeType);
       return created;
