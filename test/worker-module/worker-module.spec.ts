@@ -1,21 +1,13 @@
+import './environment';
 import type { DynamicModule, Provider, Type } from '@nestjs/common';
 import { MODULE_METADATA } from '@nestjs/common/constants';
-
-// The modules validate the configuration when they are loaded: a complete one, which nothing here
-// connects to (no provider is created).
-Object.assign(process.env, {
-  DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/conduit_static_check',
-  JWT_SECRET: process.env.JWT_SECRET ?? 'static-module-check-secret-0123456789abcdef0123456789',
-});
-/* eslint-disable @typescript-eslint/no-require-imports -- loaded after the environment above is set */
 // The api's modules too, so that every job table an api producer writes with is declared.
-require('./app.module');
-const { WorkerModule } = require('./worker.module') as typeof import('./worker.module');
-const { ArticlesWorkerModule } = require('./modules/articles/articles-worker.module') as typeof import('./modules/articles/articles-worker.module');
-const { jobHandlerProblems, JobRegistry } = require('./infra/queue/job-registry') as typeof import('./infra/queue/job-registry');
-const { enqueuedJobs } = require('./infra/queue/queue-workers') as typeof import('./infra/queue/queue-workers');
-const { QUEUE_NAMES } = require('./infra/queue/queues') as typeof import('./infra/queue/queues');
-/* eslint-enable @typescript-eslint/no-require-imports */
+import '@/app.module';
+import { ArticlesWorkerModule } from '@/modules/articles/articles-worker.module';
+import { jobHandlerProblems, JobRegistry } from '@/infra/queue/job-registry';
+import { enqueuedJobs } from '@/infra/queue/queue-workers';
+import { QUEUE_NAMES } from '@/infra/queue/queues';
+import { WorkerModule } from '@/worker.module';
 
 type ModuleRef = Type | DynamicModule;
 
