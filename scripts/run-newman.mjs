@@ -16,9 +16,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/local-servers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = path.join(root, 'dist/src/main.js');
@@ -29,23 +29,6 @@ const STARTUP_TIMEOUT_MS = 30_000;
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => (rest.includes('DEP0176') || rest[0]?.code === 'DEP0176' ? undefined : emitWarning(warning, ...rest));
 const newman = createRequire(import.meta.url)('newman');
-
-/** A free loopback port: any, or one of TEST_PORT_RANGE (`7200-7299`) when set. */
-async function freePort() {
-  const range = /^(\d+)-(\d+)$/.exec(process.env.TEST_PORT_RANGE ?? '');
-  const candidates = range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, index) => Number(range[1]) + index).sort(() => Math.random() - 0.5) : [0];
-  for (const candidate of candidates) {
-    const port = await new Promise((resolve) => {
-      const probe = net.createServer().once('error', () => resolve(undefined));
-      probe.listen(candidate, '127.0.0.1', () => {
-        const { port: bound } = probe.address();
-        probe.close(() => resolve(bound));
-      });
-    });
-    if (port !== undefined) return port;
-  }
-  throw new Error(`no free port${range ? ` in TEST_PORT_RANGE=${process.env.TEST_PORT_RANGE}` : ''}`);
-}
 
 /** The API, with its output kept for when something fails. */
 function startApi(port) {

@@ -1,11 +1,10 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { Environment } from '@/config/environment';
 import { PrismaClient } from '@/generated/prisma/client';
 import { isDatabaseUnavailable } from './prisma-errors';
-import { PrismaService } from './prisma.service';
+import { boundedDatabaseAdapter, PrismaService } from './prisma.service';
 import { assessReplica, PrimaryReason, PrimaryTimeline, ReplicaProbe, routeRead } from './replica-routing';
 import { replicaScope } from './replica-scope';
 import { formatWalPosition, parseWalPosition, UNREPLAYABLE, WalPosition } from './wal-position';
@@ -97,21 +96,8 @@ export class ReadReplicas implements OnModuleDestroy {
     };
     if (urls.length > 0) this.primaryProbe = probe(config.get('DATABASE_URL', { infer: true }));
     this.replicas = urls.map((url) => {
-      const statementTimeout = config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true });
       const name = replicaName(url);
-      const pool = new pg.Pool({
-        connectionString: url,
-        max: config.get('DATABASE_POOL_MAX', { infer: true }),
-        connectionTimeoutMillis: config.get('DATABASE_POOL_TIMEOUT_MS', { infer: true }),
-        idleTimeoutMillis: 30_000,
-        statement_timeout: statementTimeout,
-        idle_in_transaction_session_timeout: statementTimeout,
-      });
-      const adapter = new PrismaPg(pool, {
-        disposeExternalPool: true,
-        onPoolError: (error) => this.logger.warn(`Replica ${name} pool error: ${error.message}`),
-        onConnectionError: (error) => this.logger.warn(`Replica ${name} connection error: ${error.message}`),
-      });
+      const { adapter } = boundedDatabaseAdapter(url, config, this.logger, `Replica ${name}`);
       return { name, client: new PrismaClient({ adapter }), probe: probe(url), healthy: false, reason: 'not checked yet', reads: 0, failures: 0 };
     });
   }
