@@ -18,8 +18,8 @@ export interface StreamingReplication {
   /** Stops WAL replay on the replica (`pg_wal_replay_pause()`): it keeps answering, with older data. */
   pauseReplay(): Promise<void>;
   resumeReplay(): Promise<void>;
-  /** Resolves once the replica has replayed everything the primary has written so far. */
-  caughtUp(timeoutMs?: number): Promise<void>;
+  /** Resolves, with the primary's WAL position when asked (`X/Y`), once the replica has replayed everything written up to it. */
+  caughtUp(timeoutMs?: number): Promise<string>;
   /** How many times the replica ran statements whose text matches `pattern` (a LIKE pattern), by pg_stat_statements. */
   statementCalls(pattern: string): Promise<number>;
   remove(): Promise<void>;
@@ -39,6 +39,12 @@ const REPLICA_SETTINGS = {
   hot_standby: 'on',
   max_standby_streaming_delay: '1s',
 };
+
+/** A WAL position (`16/B374D848`) as a number, to compare positions. */
+export function walPosition(text: string): bigint {
+  const [high, low] = text.split('/');
+  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,12 +79,12 @@ export async function startStreamingReplication({ database }: { database: string
   }
   const standby = replica;
 
-  const caughtUp = async (timeoutMs = 15_000): Promise<void> => {
+  const caughtUp = async (timeoutMs = 15_000): Promise<string> => {
     const [{ position }] = await primary.query<{ position: string }>('SELECT pg_current_wal_lsn()::text AS position');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const [{ done }] = await standby.query<{ done: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS done', [position]);
-      if (done) return;
+      if (done) return position;
       if (Date.now() > deadline) throw new Error(`the replica did not replay up to ${position} within ${timeoutMs} ms`);
       await sleep(20);
     }
