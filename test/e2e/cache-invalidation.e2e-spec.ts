@@ -19,7 +19,7 @@ import {
 } from '../helpers/factories';
 
 /**
- * The response cache's contract (src/infra/cache/cache-tags.ts): after any write returns, every
+ * The response cache's contract (each feature's `<feature>.cache-tags.ts`): after any write returns, every
  * cached response it can change shows the new state, to anonymous and signed-in readers alike.
  *
  * Each test warms the cache first: it reads each route twice and checks that the second read ran

@@ -8,7 +8,7 @@ const CHANNEL = 'cache:invalidate';
 
 /**
  * What writes call after they commit: retires every cached response that depends on the tags
- * (see CacheTags for which write bumps what) and tells the other api replicas to drop their
+ * (each feature's `<feature>.cache-tags.ts` says which write bumps what) and tells the other api replicas to drop their
  * local copies.
  */
 @Injectable()

@@ -10,7 +10,7 @@ import { ResponseCacheInterceptor } from './response-cache.interceptor';
  * the viewer's own tags, so a signed-in hit needs no query.
  */
 export interface ViewerOverlay<T = unknown, F = unknown> {
-  /** The tags the viewer's flags depend on (see CacheTags.favoritesOf / followsOf). */
+  /** The tags the viewer's flags depend on (the viewer's own favorites and follows, say). */
   viewerTags(viewer: Viewer): string[];
   /** The viewer's flags for the articles and people in `body`, as plain JSON. */
   flags(body: T, viewer: Viewer): Promise<F>;
@@ -22,8 +22,9 @@ export interface CachePolicy {
   /** Names the route in cache keys. */
   name: string;
   /**
-   * The invalidation tags this response depends on, known from the request alone (see
-   * CacheTags). A write that may change the response bumps one of them.
+   * The invalidation tags this response depends on, known from the request alone. Each feature
+   * declares its tags and what its writes retire in its `<feature>.cache-tags.ts`; a write that
+   * may change the response bumps one of them.
    */
   tags: (request: AuthenticatedRequest) => string[];
   /** Personalises a cached response for a signed-in viewer; without it, the route is never personal. */

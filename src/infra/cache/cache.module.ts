@@ -13,7 +13,8 @@ import { ResponseCacheInterceptor } from './response-cache.interceptor';
 
 /**
  * The response cache: cache-manager over a Keyv Redis store, versioned tags for invalidation,
- * and pub/sub between replicas. See CacheTags for what each write invalidates.
+ * and pub/sub between replicas. The features own the tags: each
+ * `<feature>.cache-tags.ts` says what its reads carry and what each of its writes invalidates.
  */
 @Global()
 @Module({

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import type { ViewerOverlay } from '@/infra/cache/cache-policy';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { ProfileCacheTags } from '@/modules/profiles/profiles.cache-tags';
+import { ArticleCacheTags } from './articles.cache-tags';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { ArticlesRepository } from './articles.repository';
 import type { ArticleListItemDto } from './dto/article-response.dto';
@@ -23,7 +24,7 @@ export class ArticlesViewerOverlay implements ViewerOverlay<ArticleBody, Article
   ) {}
 
   viewerTags(viewer: Viewer): string[] {
-    return [CacheTags.favoritesOf(viewer.id), CacheTags.followsOf(viewer.id)];
+    return [ArticleCacheTags.favoritesOf(viewer.id), ProfileCacheTags.followsOf(viewer.id)];
   }
 
   /** Two indexed queries, whatever the number of articles. */

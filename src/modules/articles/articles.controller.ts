@@ -5,7 +5,7 @@ import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
 import { PageQueryDto, toPage } from '@/common/pagination/page-query.dto';
 import { CacheResponse } from '@/infra/cache/cache-policy';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { articleReadTags } from './articles.cache-tags';
 import { ReplicaReads } from '@/infra/prisma/replica-reads.interceptor';
 import { ArticlesViewerOverlay } from './articles-viewer.overlay';
 import { ArticlesService } from './articles.service';
@@ -23,7 +23,7 @@ export class ArticlesController {
   @CacheResponse({
     name: 'feed',
     perViewer: true,
-    tags: (request) => [CacheTags.articles, CacheTags.profiles, CacheTags.followsOf(request.viewer!.id), CacheTags.favoritesOf(request.viewer!.id)],
+    tags: (request) => articleReadTags.feed(request.viewer!.id),
   })
   @ApiOperation({ operationId: 'GetArticlesFeed', summary: 'Get recent articles from users you follow' })
   @ApiErrorResponses(422)
@@ -35,7 +35,7 @@ export class ArticlesController {
   @Get()
   @OptionalAuth()
   @ReplicaReads()
-  @CacheResponse({ name: 'articles', tags: () => [CacheTags.articles, CacheTags.profiles], overlay: ArticlesViewerOverlay })
+  @CacheResponse({ name: 'articles', tags: () => articleReadTags.list(), overlay: ArticlesViewerOverlay })
   @ApiOperation({ operationId: 'GetArticles', summary: 'Get recent articles globally' })
   @ApiErrorResponses(422)
   list(@Query() query: ListArticlesQueryDto, @MaybeCurrentUser() viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
@@ -57,7 +57,7 @@ export class ArticlesController {
   @ReplicaReads()
   @CacheResponse({
     name: 'article',
-    tags: (request) => [CacheTags.article(request.params.slug as string), CacheTags.profiles],
+    tags: (request) => articleReadTags.one(request.params.slug as string),
     overlay: ArticlesViewerOverlay,
   })
   @ApiOperation({ operationId: 'GetArticle', summary: 'Get an article' })

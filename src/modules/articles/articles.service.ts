@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Viewer } from '@/common/auth/viewer';
 import { Page } from '@/common/pagination/page-query.dto';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { ArticleWritesRetire } from './articles.cache-tags';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import type { Db } from '@/infra/prisma/db';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
@@ -82,7 +82,7 @@ export class ArticlesService {
         }),
       ),
     );
-    await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(row.slug));
+    await this.cache.invalidate(...ArticleWritesRetire.created(row.slug));
     return this.single(row, viewer);
   }
 
@@ -105,25 +105,25 @@ export class ArticlesService {
         }),
       ),
     );
-    await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(slug), CacheTags.article(row.slug), CacheTags.comments(slug));
+    await this.cache.invalidate(...ArticleWritesRetire.updated(slug, row.slug));
     return this.single(row, viewer);
   }
 
   async delete(viewer: Viewer, slug: string): Promise<void> {
     const article = await this.requireOwned(viewer, slug);
     await this.articles.delete(article.id);
-    await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(slug), CacheTags.comments(slug));
+    await this.cache.invalidate(...ArticleWritesRetire.deleted(slug));
   }
 
   async favorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
     await this.articles.favorite(viewer.id, await this.idOf(slug, viewer));
-    await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug), CacheTags.favoritesOf(viewer.id));
+    await this.cache.invalidate(...ArticleWritesRetire.favorited(slug, viewer.id));
     return this.get(slug, viewer);
   }
 
   async unfavorite(viewer: Viewer, slug: string): Promise<SingleArticleResponseDto> {
     await this.articles.unfavorite(viewer.id, await this.idOf(slug, viewer));
-    await this.cache.invalidate(CacheTags.articles, CacheTags.article(slug), CacheTags.favoritesOf(viewer.id));
+    await this.cache.invalidate(...ArticleWritesRetire.favorited(slug, viewer.id));
     return this.get(slug, viewer);
   }
 
@@ -146,7 +146,7 @@ export class ArticlesService {
       return article;
     });
     if (!published) return false;
-    await this.cache.invalidate(CacheTags.articles, CacheTags.tags, CacheTags.article(published.slug));
+    await this.cache.invalidate(...ArticleWritesRetire.created(published.slug));
     return true;
   }
 

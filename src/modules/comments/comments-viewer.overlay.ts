@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import type { ViewerOverlay } from '@/infra/cache/cache-policy';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { ProfileCacheTags } from '@/modules/profiles/profiles.cache-tags';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import type { MultipleCommentsResponseDto } from './dto/comment.dto';
 
@@ -11,7 +11,7 @@ export class CommentsViewerOverlay implements ViewerOverlay<MultipleCommentsResp
   constructor(private readonly profiles: ProfilesService) {}
 
   viewerTags(viewer: Viewer): string[] {
-    return [CacheTags.followsOf(viewer.id)];
+    return [ProfileCacheTags.followsOf(viewer.id)];
   }
 
   /** The usernames the viewer follows among the authors: one indexed query. */

@@ -5,7 +5,7 @@ import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
 import { CommentPageQueryDto, MAX_LIMIT, toPage } from '@/common/pagination/page-query.dto';
 import { CacheResponse } from '@/infra/cache/cache-policy';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { commentReadTags } from './comments.cache-tags';
 import { ReplicaReads } from '@/infra/prisma/replica-reads.interceptor';
 import { parseCommentId } from './comment-id';
 import { CommentsViewerOverlay } from './comments-viewer.overlay';
@@ -24,7 +24,7 @@ export class CommentsController {
   @ReplicaReads()
   @CacheResponse({
     name: 'comments',
-    tags: (request) => [CacheTags.comments(request.params.slug as string), CacheTags.profiles],
+    tags: (request) => commentReadTags(request.params.slug as string),
     overlay: CommentsViewerOverlay,
   })
   @ApiOperation({ operationId: 'GetArticleComments', summary: 'Get comments for an article' })

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import type { Page } from '@/common/pagination/page-query.dto';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { CommentCacheTags } from './comments.cache-tags';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { WriteLimits } from '@/infra/rate-limit/write-limits';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
@@ -39,7 +39,7 @@ export class CommentsService {
       await this.notifications.newComment(db, created.id);
       return created;
     });
-    await this.cache.invalidate(CacheTags.comments(slug));
+    await this.cache.invalidate(CommentCacheTags.ofArticle(slug));
     return { comment: toComment(row, await this.profiles.profilesFor(authorsOf([row]), viewer)) };
   }
 
@@ -48,7 +48,7 @@ export class CommentsService {
     if (!comment) throw new CommentNotFound();
     if (comment.authorId !== viewer.id) throw new NotCommentAuthor();
     await this.comments.delete(comment.id);
-    await this.cache.invalidate(CacheTags.comments(slug));
+    await this.cache.invalidate(CommentCacheTags.ofArticle(slug));
   }
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import type { ViewerOverlay } from '@/infra/cache/cache-policy';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { ProfileCacheTags } from './profiles.cache-tags';
 import type { ProfileResponseDto } from './dto/profile-response.dto';
 import { ProfilesService } from './profiles.service';
 
@@ -11,7 +11,7 @@ export class ProfileViewerOverlay implements ViewerOverlay<ProfileResponseDto, b
   constructor(private readonly profiles: ProfilesService) {}
 
   viewerTags(viewer: Viewer): string[] {
-    return [CacheTags.followsOf(viewer.id)];
+    return [ProfileCacheTags.followsOf(viewer.id)];
   }
 
   async flags(body: ProfileResponseDto, viewer: Viewer): Promise<boolean> {

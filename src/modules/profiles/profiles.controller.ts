@@ -5,7 +5,7 @@ import type { Viewer } from '@/common/auth/viewer';
 import { ApiErrorResponses } from '@/common/http/api-responses';
 import { ProfileResponseDto } from './dto/profile-response.dto';
 import { CacheResponse } from '@/infra/cache/cache-policy';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { ProfileCacheTags } from './profiles.cache-tags';
 import { ReplicaReads } from '@/infra/prisma/replica-reads.interceptor';
 import { ProfileViewerOverlay } from './profile-viewer.overlay';
 import { ProfilesService } from './profiles.service';
@@ -20,7 +20,7 @@ export class ProfilesController {
   @Get()
   @OptionalAuth()
   @ReplicaReads()
-  @CacheResponse({ name: 'profile', tags: (request) => [CacheTags.user(request.params.username as string)], overlay: ProfileViewerOverlay })
+  @CacheResponse({ name: 'profile', tags: (request) => [ProfileCacheTags.one(request.params.username as string)], overlay: ProfileViewerOverlay })
   @ApiOperation({ operationId: 'GetProfileByUsername', summary: 'Get a profile' })
   @ApiErrorResponses(404, 422)
   get(@Param('username') username: string, @MaybeCurrentUser() viewer?: Viewer): Promise<ProfileResponseDto> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { ProfileCacheTags } from './profiles.cache-tags';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
 import type { ProfileDto, ProfileResponseDto } from './dto/profile-response.dto';
@@ -30,14 +30,14 @@ export class ProfilesService {
     await this.transaction.run(async (db) => {
       if (await this.profiles.follow(viewer.id, user.id, db)) await this.notifications.newFollower(db, viewer.id, user.id);
     });
-    await this.cache.invalidate(CacheTags.followsOf(viewer.id));
+    await this.cache.invalidate(ProfileCacheTags.followsOf(viewer.id));
     return { profile: toProfile(user, true) };
   }
 
   async unfollow(viewer: Viewer, username: string): Promise<ProfileResponseDto> {
     const user = await this.require(username);
     await this.profiles.unfollow(viewer.id, user.id);
-    await this.cache.invalidate(CacheTags.followsOf(viewer.id));
+    await this.cache.invalidate(ProfileCacheTags.followsOf(viewer.id));
     return { profile: toProfile(user, false) };
   }
 

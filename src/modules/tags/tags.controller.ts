@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '@/common/http/api-responses';
 import { CacheResponse } from '@/infra/cache/cache-policy';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { TagCacheTags } from './tags.cache-tags';
 import { ReplicaReads } from '@/infra/prisma/replica-reads.interceptor';
 import { TagsService } from './tags.service';
 
@@ -14,7 +14,7 @@ export class TagsController {
   /** Tags in use by published articles, at most 100: the most used among the latest 1,000 articles first, then others by name. Auth not required */
   @Get()
   @ReplicaReads()
-  @CacheResponse({ name: 'tags', tags: () => [CacheTags.tags] })
+  @CacheResponse({ name: 'tags', tags: () => [TagCacheTags.all] })
   @ApiOperation({ operationId: 'GetTags', summary: 'Get tags' })
   @ApiOkResponse({
     description: 'Tags',

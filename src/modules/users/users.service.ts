@@ -5,7 +5,8 @@ import { TokenVersions } from '@/common/auth/token-versions';
 import type { Viewer } from '@/common/auth/viewer';
 import { UnauthorizedError } from '@/common/errors/domain-error';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
-import { CacheTags } from '@/infra/cache/cache-tags';
+import { ArticleCacheTags } from '@/modules/articles/articles.cache-tags';
+import { ProfileCacheTags } from '@/modules/profiles/profiles.cache-tags';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import { writtenBy } from '@/infra/prisma/replica-scope';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
@@ -88,10 +89,11 @@ export class UsersService {
     const user = await this.uploads.attaching('image', () => this.withUniqueness(() => this.users.update(viewer.id, changes)));
     if (changes.rotateTokens) await this.tokenVersions.changed(user.id, user.tokenVersion);
     await this.cache.invalidate(
-      CacheTags.profiles,
-      CacheTags.articles,
-      CacheTags.user(user.username),
-      ...(previous ? [CacheTags.user(previous.username)] : []),
+      ProfileCacheTags.all,
+      // Every article list embeds its authors' profiles.
+      ArticleCacheTags.list,
+      ProfileCacheTags.one(user.username),
+      ...(previous ? [ProfileCacheTags.one(previous.username)] : []),
     );
     return toUserResponse(user, changes.rotateTokens ? this.tokens.issue(user.id, user.tokenVersion) : viewer.token);
   }
