@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Environment } from '@/config/environment';
-import { AllExceptionsFilter } from '@/common/errors/all-exceptions.filter';
+import { AllExceptionsFilter } from '@/infra/http/all-exceptions.filter';
 import { errorBody } from '@/common/errors/error-body';
 import { bodyShapeMiddleware, verifyBodyShape } from '@/common/validation/body-shape';
 import { createValidationPipe } from '@/common/validation/validation.pipe';

@@ -5,7 +5,7 @@ import { CommandFactory } from 'nest-commander';
 import { Commander } from 'nest-commander/src/constants';
 import { loadEnvironmentOrExit } from './bootstrap';
 import { describeFailure } from './cli/cli-errors';
-import { CliFailure } from './cli/cli-output';
+import { CliFailure } from '@/common/cli/cli-output';
 import { CliModule } from './cli/cli.module';
 
 /** Nest's logger levels for each LOG_LEVEL (the api and worker log through pino instead). */

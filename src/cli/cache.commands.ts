@@ -9,7 +9,7 @@ import { CacheStore, EPOCH_TAG } from '@/infra/cache/cache-store.service';
 import { ReadReplicas } from '@/infra/prisma/read-replicas';
 import { keyvConnection } from '@/infra/redis/redis-connection';
 import { CliRedis } from './cli-redis';
-import { CliFailure, report } from './cli-output';
+import { CliFailure, report } from '@/common/cli/cli-output';
 
 /** How many keys one SCAN step asks for, and one UNLINK removes. */
 const BATCH = 500;

@@ -1,5 +1,5 @@
 import { Prisma } from '@/generated/prisma/client';
-import { CliFailure } from './cli-output';
+import { CliFailure } from '@/common/cli/cli-output';
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 

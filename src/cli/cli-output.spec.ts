@@ -1,5 +1,5 @@
 import { describeFailure } from './cli-errors';
-import { age, CliFailure, parseCount, table } from './cli-output';
+import { age, CliFailure, parseCount, table } from '@/common/cli/cli-output';
 
 describe('parseCount', () => {
   it('accepts whole numbers from the minimum and refuses anything else as a usage mistake', () => {

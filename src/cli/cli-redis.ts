@@ -6,7 +6,7 @@ import { PrismaService } from '@/infra/prisma/prisma.service';
 import { DatabaseIdentity, DeploymentNamespace, readDeploymentNamespace } from '@/infra/redis/deployment-namespace';
 import { createRedisConnection, describeTopology, RedisSettings, redisSettings, redisTopology } from '@/infra/redis/redis-connection';
 import { shownUrl } from './cli-errors';
-import { CliFailure } from './cli-output';
+import { CliFailure } from '@/common/cli/cli-output';
 
 /**
  * The Redis connection of a command, opened on first use only: commands that do not need Redis

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Environment } from '@/config/environment';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { shownUrl } from './cli-errors';
-import { CliFailure, report } from './cli-output';
+import { CliFailure, report } from '@/common/cli/cli-output';
 
 interface AppliedMigration {
   migration_name: string;

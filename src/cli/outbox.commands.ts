@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { OutboxModule } from '@/infra/outbox/outbox.module';
 import { OutboxService } from '@/infra/outbox/outbox.service';
-import { age, CliFailure, parseCount, report } from './cli-output';
+import { age, CliFailure, parseCount, report } from '@/common/cli/cli-output';
 
 @Command({
   name: 'outbox:status',

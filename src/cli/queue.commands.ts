@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { QUEUE_NAMES } from '@/infra/queue/queues';
 import { CliRedis } from './cli-redis';
-import { CliFailure, parseCount, report, table } from './cli-output';
+import { CliFailure, parseCount, report, table } from '@/common/cli/cli-output';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { TOKEN_VERSION_CACHE_SECONDS, tokenVersionKey } from '@/common/auth/token-versions';
+import { TOKEN_VERSION_CACHE_SECONDS, tokenVersionKey } from '@/modules/users/token-versions';
 import { UserAdminError, UserAdminService } from '@/modules/users/user-admin.service';
 import { UsersAdminModule } from '@/modules/users/users-admin.module';
-import { CliFailure, report } from './cli-output';
+import { CliFailure, report } from '@/common/cli/cli-output';
 import { CliRedis } from './cli-redis';
 
 interface CreateAdminOptions {

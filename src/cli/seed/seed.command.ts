@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import type { Environment } from '@/config/environment';
 import { PrismaService } from '@/infra/prisma/prisma.service';
-import { CliFailure, parseCount, ProgressBar, report } from '../cli-output';
+import { CliFailure, parseCount, ProgressBar, report } from '@/common/cli/cli-output';
 import {
   DEFAULT_SEED,
   generateData,

@@ -1,23 +1,23 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { UnauthorizedError } from '@/common/errors/domain-error';
+import { AccountChecks } from './account-checks';
 import { AUTH_MODE, AuthenticatedRequest, AuthMode } from './auth.decorators';
 import { TokenService } from './token.service';
-import { TokenVersions } from './token-versions';
 
 /** `Token <jwt>` as the spec says; `Bearer <jwt>` too, since many HTTP clients send that. */
 const AUTHORIZATION = /^(?:Token|Bearer)\s+(\S+)\s*$/i;
 
 /**
- * Global guard. Routes marked `@Auth()` need a valid token, `@OptionalAuth()` routes accept
- * none, and unmarked routes ignore the header.
+ * Global guard (registered by the users feature's AccountsModule). Routes marked `@Auth()` need a
+ * valid token, `@OptionalAuth()` routes accept none, and unmarked routes ignore the header.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
-    private readonly versions: TokenVersions,
+    private readonly accounts: AccountChecks,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -37,7 +37,7 @@ export class AuthGuard implements CanActivate {
     if (!token) throw new UnauthorizedError('token', 'is invalid');
     const { userId, version } = this.tokens.verify(token);
     // A password or email change retires every earlier token, and a deleted account all of its own.
-    if (!(await this.versions.accepts(userId, version))) throw new UnauthorizedError('token', 'is invalid');
+    if (!(await this.accounts.acceptsToken(userId, version))) throw new UnauthorizedError('token', 'is invalid');
     request.viewer = { id: userId, token };
     return true;
   }

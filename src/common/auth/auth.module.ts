@@ -1,14 +1,14 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import type { Environment } from '@/config/environment';
-import { AuthGuard } from './auth.guard';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
-import { TokenVersions } from './token-versions';
 
-/** Token issuing and checking, password hashing, and the global guard behind `@Auth()`. */
+/**
+ * Token issuing and checking and password hashing. The global guard behind `@Auth()` is
+ * registered by the users feature (AccountsModule), which owns the accounts it checks.
+ */
 @Global()
 @Module({
   imports: [
@@ -21,7 +21,7 @@ import { TokenVersions } from './token-versions';
       }),
     }),
   ],
-  providers: [TokenService, TokenVersions, PasswordHasher, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [TokenService, TokenVersions, PasswordHasher],
+  providers: [TokenService, PasswordHasher],
+  exports: [TokenService, PasswordHasher],
 })
 export class AuthModule {}

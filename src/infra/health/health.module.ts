@@ -1,29 +1,42 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { SearchCoreModule } from '@/modules/search/search-core.module';
-import { SearchEngineIndicator } from '@/modules/search/search-engine.indicator';
 import { DatabaseIndicator } from './database.indicator';
 import { HealthController } from './health.controller';
 import { READINESS_INDICATORS, ReadinessIndicator } from './readiness-indicator';
 import { RedisIndicator } from './redis.indicator';
 
-/**
- * Liveness and readiness. To report another dependency (the search engine, for one), write a
- * class implementing ReadinessIndicator and add it to INDICATORS: the probe then runs it, bounded
- * in time, and shows its state under its key.
- */
-const INDICATORS = [DatabaseIndicator, RedisIndicator, SearchEngineIndicator];
+/** What every process depends on, and so what readiness always reports. */
+const BUILT_IN = [DatabaseIndicator, RedisIndicator];
 
-@Module({
-  imports: [TerminusModule, SearchCoreModule],
-  controllers: [HealthController],
-  providers: [
-    ...INDICATORS,
-    {
-      provide: READINESS_INDICATORS,
-      inject: INDICATORS,
-      useFactory: (...indicators: ReadinessIndicator[]) => indicators,
-    },
-  ],
-})
-export class HealthModule {}
+export interface HealthOptions {
+  /** The modules that provide the extra indicators. */
+  imports?: ModuleMetadata['imports'];
+  /** More dependencies to report (a feature's: the search engine, say), each a ReadinessIndicator. */
+  indicators?: Array<Type<ReadinessIndicator>>;
+}
+
+/**
+ * Liveness and readiness. To report another dependency, write a class implementing
+ * ReadinessIndicator beside the code that uses it and name it in `HealthModule.forRoot` (the
+ * application module does): the probe then runs it, bounded in time, and shows its state under
+ * its key. Infra thus knows no feature.
+ */
+@Module({})
+export class HealthModule {
+  static forRoot({ imports = [], indicators = [] }: HealthOptions = {}): DynamicModule {
+    const all = [...BUILT_IN, ...indicators];
+    return {
+      module: HealthModule,
+      imports: [TerminusModule, ...imports],
+      controllers: [HealthController],
+      providers: [
+        ...all,
+        {
+          provide: READINESS_INDICATORS,
+          inject: all,
+          useFactory: (...found: ReadinessIndicator[]) => found,
+        },
+      ],
+    };
+  }
+}

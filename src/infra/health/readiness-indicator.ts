@@ -12,5 +12,5 @@ export interface ReadinessIndicator {
   check(): Promise<HealthIndicatorResult>;
 }
 
-/** The list of indicators the readiness probe runs (see HealthModule for where to add one). */
+/** The list of indicators the readiness probe runs (see HealthModule.forRoot for where to add one). */
 export const READINESS_INDICATORS = Symbol('READINESS_INDICATORS');

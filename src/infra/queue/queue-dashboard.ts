@@ -8,10 +8,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
 import { createHash } from 'node:crypto';
-import { PasswordHasher } from '@/common/auth/password-hasher';
+import { AccountChecks } from '@/common/auth/account-checks';
 import { errorBody } from '@/common/errors/error-body';
 import type { Environment } from '@/config/environment';
-import { PrismaService } from '@/infra/prisma/prisma.service';
 import { RedisThrottlerStorage } from '@/infra/rate-limit/redis-throttler.storage';
 import { QUEUE_NAMES } from './queues';
 
@@ -38,8 +37,7 @@ export function mountQueueDashboard(app: NestExpressApplication): void {
 
 function adminOnly(app: NestExpressApplication) {
   const config = app.get<ConfigService<Environment, true>>(ConfigService);
-  const prisma = app.get(PrismaService);
-  const passwords = app.get(PasswordHasher);
+  const accounts = app.get(AccountChecks);
   const verified = new Map<string, number>();
   const guesses = passwordGuessLimit(app, config);
   // The setting that once named administrators by email; an email is no proof of anything.
@@ -67,9 +65,7 @@ function adminOnly(app: NestExpressApplication) {
     guesses(request, response)
       .then(async (allowed) => {
         if (!allowed) return;
-        const user = await prisma.user.findUnique({ where: { email }, select: { passwordHash: true, isAdmin: true } });
-        const ok = (await passwords.verify(user?.passwordHash, password)) && user?.isAdmin === true;
-        if (!ok) return refuse(response);
+        if (!(await accounts.isAdministrator(email, password))) return refuse(response);
         verified.set(fingerprint, Date.now() + VERIFIED_FOR_MS);
         next();
       })

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { CliFailure, OutputOptions, ProgressBar, report } from '@/cli/cli-output';
+import { CliFailure, OutputOptions, ProgressBar, report } from '@/common/cli/cli-output';
 import { SearchCoreModule } from './search-core.module';
 import { SearchCheckReport, SearchMaintenance } from './search-maintenance.service';
 

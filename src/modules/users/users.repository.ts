@@ -52,6 +52,16 @@ export class UsersRepository {
     return this.prisma.user.findUnique({ where: { email }, select: { id: true, passwordHash: true } });
   }
 
+  /** The account's current token version (see TokenVersions); undefined when there is no such account. */
+  async tokenVersionOf(id: number): Promise<number | undefined> {
+    return (await this.prisma.user.findUnique({ where: { id }, select: { tokenVersion: true } }))?.tokenVersion;
+  }
+
+  /** Whether the account with `email` may administer, and its password hash (null when there is no such account). */
+  findAdministration(email: string): Promise<{ passwordHash: string; isAdmin: boolean } | null> {
+    return this.prisma.user.findUnique({ where: { email }, select: { passwordHash: true, isAdmin: true } });
+  }
+
   findCredentialsById(id: number): Promise<{ email: string; passwordHash: string } | null> {
     return this.prisma.user.findUnique({ where: { id }, select: { email: true, passwordHash: true } });
   }

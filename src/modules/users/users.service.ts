@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PasswordHasher } from '@/common/auth/password-hasher';
 import { TokenService } from '@/common/auth/token.service';
-import { TokenVersions } from '@/common/auth/token-versions';
 import type { Viewer } from '@/common/auth/viewer';
 import { UnauthorizedError } from '@/common/errors/domain-error';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
@@ -15,6 +14,7 @@ import { isUploadId } from '@/modules/uploads/upload-id';
 import { UploadsService } from '@/modules/uploads/uploads.service';
 import type { LoginUserDto, NewUserDto, UpdateUserDto } from './dto/user-requests.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
+import { TokenVersions } from './token-versions';
 import { toUserResponse } from './user.mapper';
 import { UserChanges, UsersRepository } from './users.repository';
 import { CurrentPasswordIncorrect, CurrentPasswordMissing, EmptyUserUpdate, InvalidCredentials, UserFieldsTaken } from './users.errors';

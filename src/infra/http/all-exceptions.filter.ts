@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { Prisma } from '@/generated/prisma/client';
 import { isDatabaseUnavailable, isStatementTimeout, uniqueViolationFields } from '@/infra/prisma/prisma-errors';
-import { DomainError } from './domain-error';
-import { ErrorBody, errorBody } from './error-body';
+import { DomainError } from '@/common/errors/domain-error';
+import { ErrorBody, errorBody } from '@/common/errors/error-body';
 
 interface Translated {
   status: number;
@@ -13,7 +13,9 @@ interface Translated {
 }
 
 /**
- * The one place where errors become HTTP responses, always in the RealWorld shape.
+ * The one place where errors become HTTP responses, always in the RealWorld shape. It lives in
+ * infra because it knows how the database and the body parser fail; features throw DomainErrors
+ * (and translate their own constraint violations, a taken slug into a taken title, say).
  * Known errors keep their status; anything unexpected is a 500 with a generic body and a
  * correlation id that is logged with the stack, so the client never sees internals.
  */
@@ -102,11 +104,12 @@ function unavailable(): Translated {
   };
 }
 
-/** The field a client should fix: the slug is derived from the title, so a taken slug is a taken title. */
+/**
+ * A unique violation no feature translated (a race the feature's own check lost): the one column
+ * it names, or `resource` when the constraint spans several.
+ */
 function conflictKey(fields: string[]): string {
-  const field = fields.find((name) => ['email', 'username', 'slug', 'title'].includes(name));
-  if (!field) return 'resource';
-  return field === 'slug' ? 'title' : field;
+  return fields.length === 1 ? fields[0] : 'resource';
 }
 
 interface BodyParserError {

@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Cluster, Redis } from 'ioredis';
 import type { Environment } from '@/config/environment';
-import { PrismaService } from '@/infra/prisma/prisma.service';
 import { DeploymentNamespace } from '@/infra/redis/deployment-namespace';
 import { createFailFastRedisConnection } from '@/infra/redis/redis-connection';
+import { UsersRepository } from './users.repository';
 
 /**
  * How long Redis remembers a user's token version. Bounds how long an older token could still be
@@ -36,7 +36,7 @@ export class TokenVersions implements OnModuleDestroy {
 
   constructor(
     @Inject(ConfigService) config: ConfigService<Environment, true>,
-    private readonly prisma: PrismaService,
+    private readonly users: UsersRepository,
     private readonly namespace: DeploymentNamespace,
   ) {
     // A short timeout of its own: PostgreSQL answers whenever Redis does not, and every signed-in
@@ -54,14 +54,14 @@ export class TokenVersions implements OnModuleDestroy {
   async accepts(userId: number, version: number): Promise<boolean> {
     const cached = Date.now() < this.bypassUntil ? undefined : await this.redis.get(tokenVersionKey(this.namespace, userId)).catch((error: Error) => this.warnOnce(error));
     if (cached === String(version)) return true;
-    const row = await this.prisma.user.findUnique({ where: { id: userId }, select: { tokenVersion: true } });
-    if (!row) return false;
+    const current = await this.users.tokenVersionOf(userId);
+    if (current === undefined) return false;
     // Filled only where nothing is remembered (SET NX): a reader that read the old version just
     // before a change committed must not put it back over the new one.
     if (cached === null) {
-      await this.redis.set(tokenVersionKey(this.namespace, userId), String(row.tokenVersion), 'EX', TOKEN_VERSION_CACHE_SECONDS, 'NX').catch((error: Error) => this.warnOnce(error));
+      await this.redis.set(tokenVersionKey(this.namespace, userId), String(current), 'EX', TOKEN_VERSION_CACHE_SECONDS, 'NX').catch((error: Error) => this.warnOnce(error));
     }
-    return row.tokenVersion === version;
+    return current === version;
   }
 
   /** Records a version just committed, so that every replica refuses the older tokens at once. */
