@@ -11,11 +11,10 @@ import { SearchEngineIndicator } from '@/modules/search/search-engine.indicator'
 import { SearchModule } from '@/modules/search/search.module';
 import { TagsModule } from '@/modules/tags/tags.module';
 import { UploadsModule } from '@/modules/uploads/uploads.module';
-import { AccountsModule } from '@/modules/users/accounts.module';
 import { UsersModule } from '@/modules/users/users.module';
 
 /** The api process: infrastructure and the feature modules that serve `/api`. */
 @Module({
-  imports: [InfrastructureModule, ReplicaReadsModule, HealthModule.forRoot({ imports: [SearchCoreModule], indicators: [SearchEngineIndicator] }), RateLimitModule, AccountsModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule, UploadsModule],
+  imports: [InfrastructureModule, ReplicaReadsModule, HealthModule.forRoot({ imports: [SearchCoreModule], indicators: [SearchEngineIndicator] }), RateLimitModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule, UploadsModule],
 })
 export class AppModule {}

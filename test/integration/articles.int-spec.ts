@@ -5,7 +5,7 @@ import { ArticlesViewerOverlay } from '@/modules/articles/articles-viewer.overla
 import { ArticleNotFound, NotArticleAuthor, TitleTaken } from '@/modules/articles/articles.errors';
 import { ArticlesModule } from '@/modules/articles/articles.module';
 import { ArticlesService } from '@/modules/articles/articles.service';
-import type { ArticleListItemDto, MultipleArticlesResponseDto } from '@/modules/articles/dto/article-response.dto';
+import type { ArticleListItemDto } from '@/modules/articles/dto/article-response.dto';
 import { resetDatabase } from '../helpers/app';
 import { unique } from '../helpers/factories';
 import { ArticleRow, Rows, UserRow } from './factories';
@@ -117,11 +117,11 @@ describe('ArticlesService on PostgreSQL', () => {
       expect(page).toMatchObject({ articlesCount: 5, articles: [{ slug: aliceArticles[0].slug }] });
     });
 
-    it("gives a viewer the same flags whether built with the list or laid over a shared one", async () => {
+    it('gives a viewer the same flags whether the service answers or the overlay lays them over a shared list', async () => {
       const personal = await articles.list({}, ALL, viewer);
       const overlay = moduleRef.get(ArticlesViewerOverlay);
       const shared = await articles.list({}, ALL);
-      const laidOver = overlay.apply(shared, await overlay.flags(shared, viewer)) as MultipleArticlesResponseDto;
+      const laidOver = overlay.apply(shared, await overlay.flags(shared, viewer));
 
       const flags = (list: { articles: ArticleListItemDto[] }) =>
         list.articles.map((article) => ({ slug: article.slug, favorited: article.favorited, following: article.author.following }));

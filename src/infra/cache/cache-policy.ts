@@ -14,8 +14,19 @@ export interface ViewerOverlay<T = unknown, F = unknown> {
   viewerTags(viewer: Viewer): string[];
   /** The viewer's flags for the articles and people in `body`, as plain JSON. */
   flags(body: T, viewer: Viewer): Promise<F>;
-  /** `body` as the viewer sees it. */
+  /** `body` as the viewer sees it: the same shape, with the viewer's flags set. */
   apply(body: T, flags: F): T;
+}
+
+/**
+ * `body` (built for an anonymous reader) as `viewer` sees it. Services call it when they answer
+ * without the response cache (a write's answer, the cache off or Redis down); the cache calls the
+ * same overlay, with its flags cached per viewer. So the flags come from one piece of code on
+ * every path.
+ */
+export async function personalise<T, F, B extends T>(overlay: ViewerOverlay<T, F>, body: B, viewer: Viewer | undefined): Promise<B> {
+  // An overlay only sets flags: what it returns has the shape it was given.
+  return viewer ? (overlay.apply(body, await overlay.flags(body, viewer)) as B) : body;
 }
 
 export interface CachePolicy {

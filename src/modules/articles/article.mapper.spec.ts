@@ -1,4 +1,5 @@
 import { toArticle, toArticleListItem } from './article.mapper';
+import { ArticlesViewerOverlay } from './articles-viewer.overlay';
 import type { ArticleRow } from './articles.repository';
 
 const row: ArticleRow = {
@@ -19,7 +20,7 @@ const row: ArticleRow = {
 
 describe('article mapper', () => {
   it('shows an anonymous viewer nothing as favorited or followed', () => {
-    const article = toArticle(row, { authors: new Map(), favorited: new Set() });
+    const article = toArticle(row);
     expect(article).toEqual({
       slug: 'how-to-train-your-dragon',
       title: 'How to train your dragon',
@@ -34,15 +35,16 @@ describe('article mapper', () => {
     });
   });
 
-  it("lays the viewer's favorite and follow over the shared row", () => {
-    const authors = new Map([[2, { username: 'jake', bio: null, image: null, following: true }]]);
-    const article = toArticle(row, { authors, favorited: new Set([7]) });
-    expect(article.favorited).toBe(true);
-    expect(article.author.following).toBe(true);
+  it("gets the viewer's favorite and follow from the overlay, which keeps the rest of the body", () => {
+    // apply is pure: the repositories it would query for flags are not needed here.
+    const overlay = new ArticlesViewerOverlay(undefined as never, undefined as never);
+    const { article } = overlay.apply({ article: toArticle(row) }, { favorited: [row.slug], following: ['jake'] });
+    expect(article).toMatchObject({ favorited: true, body: 'Very carefully.', author: { username: 'jake', following: true } });
+    expect(overlay.apply({ article: toArticle(row) }, { favorited: [], following: [] }).article).toEqual(toArticle(row));
   });
 
   it('leaves the body out of list items and never leaks internal ids', () => {
-    const item = toArticleListItem(row, { authors: new Map(), favorited: new Set() });
+    const item = toArticleListItem(row);
     expect(item).not.toHaveProperty('body');
     expect(item).not.toHaveProperty('id');
     expect(item.author).not.toHaveProperty('id');
@@ -50,7 +52,7 @@ describe('article mapper', () => {
 
   it('shows a cover image only when the article has one', () => {
     const cover = { url: 'u.webp', fallbackUrl: 'u.jpg', thumbnailUrl: 't.webp', thumbnailFallbackUrl: 't.jpg', width: 1200, height: 800 };
-    expect(toArticle(row, { authors: new Map(), favorited: new Set() })).not.toHaveProperty('coverImage');
-    expect(toArticle({ ...row, coverImage: cover }, { authors: new Map(), favorited: new Set() }).coverImage).toEqual(cover);
+    expect(toArticle(row)).not.toHaveProperty('coverImage');
+    expect(toArticle({ ...row, coverImage: cover }).coverImage).toEqual(cover);
   });
 });

@@ -1,16 +1,13 @@
-import type { ProfileDto } from '@/modules/profiles/dto/profile-response.dto';
 import { toProfile } from '@/modules/profiles/profile.mapper';
 import type { ArticleDto, ArticleListItemDto } from './dto/article-response.dto';
 import type { CoverImage } from '@/modules/uploads/upload.types';
 import type { ArticleListRow, ArticleRow } from './articles.repository';
 
-/** How the viewer relates to the articles being shown. */
-export interface ArticleViewerContext {
-  authors: Map<number, ProfileDto>;
-  favorited: Set<number>;
-}
-
-export function toArticleListItem(row: ArticleListRow, context: ArticleViewerContext): ArticleListItemDto {
+/**
+ * An article as an anonymous reader sees it: `favorited` and `author.following` are false here,
+ * and ArticlesViewerOverlay sets them for a signed-in viewer.
+ */
+export function toArticleListItem(row: ArticleListRow): ArticleListItemDto {
   return {
     slug: row.slug,
     title: row.title,
@@ -18,9 +15,9 @@ export function toArticleListItem(row: ArticleListRow, context: ArticleViewerCon
     tagList: row.tags.map((link) => link.tag.name).sort(),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
-    favorited: context.favorited.has(row.id),
+    favorited: false,
     favoritesCount: row.favoritesCount,
-    author: context.authors.get(row.author.id) ?? toProfile(row.author, false),
+    author: toProfile(row.author, false),
     // Conduit extension: a scheduled article (seen only by its author) says when it will appear.
     ...(row.publishedAt === null && row.publishAt && { publishAt: row.publishAt.toISOString() }),
     // Conduit extension, absent (not null) without a cover, so that spec clients see the spec's shape.
@@ -28,6 +25,6 @@ export function toArticleListItem(row: ArticleListRow, context: ArticleViewerCon
   };
 }
 
-export function toArticle(row: ArticleRow, context: ArticleViewerContext): ArticleDto {
-  return { ...toArticleListItem(row, context), body: row.body };
+export function toArticle(row: ArticleRow): ArticleDto {
+  return { ...toArticleListItem(row), body: row.body };
 }

@@ -37,7 +37,7 @@ export class ArticlesViewerOverlay implements ViewerOverlay<ArticleBody, Article
     return { favorited: [...favorited], following: [...following] };
   }
 
-  apply(body: ArticleBody, flags: ArticleFlags): ArticleBody {
+  apply<B extends ArticleBody>(body: B, flags: ArticleFlags): B {
     const favorited = new Set(flags.favorited);
     const following = new Set(flags.following);
     const personalise = <T extends ArticleListItemDto>(article: T): T => ({
@@ -45,7 +45,7 @@ export class ArticlesViewerOverlay implements ViewerOverlay<ArticleBody, Article
       favorited: favorited.has(article.slug),
       author: { ...article.author, following: following.has(article.author.username) },
     });
-    return 'articles' in body ? { ...body, articles: body.articles.map(personalise) } : { article: personalise(body.article) };
+    return 'articles' in body ? { ...body, articles: body.articles.map(personalise) } : { ...body, article: personalise(body.article) };
   }
 }
 

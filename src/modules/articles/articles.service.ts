@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Viewer } from '@/common/auth/viewer';
 import { Page } from '@/common/pagination/page-query.dto';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
+import { personalise } from '@/infra/cache/cache-policy';
 import { ArticleWritesRetire } from './articles.cache-tags';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import type { Db } from '@/infra/prisma/db';
@@ -14,8 +15,9 @@ import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { TagsService } from '@/modules/tags/tags.service';
 import { UploadsService } from '@/modules/uploads/uploads.service';
 import { ARTICLE_JOBS } from './article-jobs';
-import { ArticleViewerContext, toArticle, toArticleListItem } from './article.mapper';
-import { ArticleContent, ArticleFilter, ArticleListRow, ArticleRow, ArticlesRepository } from './articles.repository';
+import { toArticle, toArticleListItem } from './article.mapper';
+import { ArticlesViewerOverlay } from './articles-viewer.overlay';
+import { ArticleContent, ArticleFilter, ArticleRow, ArticlesRepository } from './articles.repository';
 import { AlreadyPublished, ArticleNotFound, NotArticleAuthor, TitleTaken } from './articles.errors';
 import type { NewArticleDto, UpdateArticleDto } from './dto/article-requests.dto';
 import type { ArticleListItemDto, MultipleArticlesResponseDto, SingleArticleResponseDto } from './dto/article-response.dto';
@@ -39,6 +41,7 @@ export class ArticlesService {
     private readonly outbox: OutboxService,
     private readonly uploads: UploadsService,
     private readonly writeLimits: WriteLimits,
+    private readonly overlay: ArticlesViewerOverlay,
   ) {}
 
   async list(filter: ArticleListFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
@@ -54,8 +57,8 @@ export class ArticlesService {
   /** List items of the published articles among `ids`, by id, for lists ranked elsewhere (search). */
   async listItemsByIds(ids: number[], viewer?: Viewer): Promise<Map<number, ArticleListItemDto>> {
     const rows = await this.articles.findListRowsByIds(ids);
-    const context = await this.viewerContext(rows, viewer);
-    return new Map(rows.map((row) => [row.id, toArticleListItem(row, context)]));
+    const { articles } = await personalise(this.overlay, { articles: rows.map(toArticleListItem), articlesCount: rows.length }, viewer);
+    return new Map(rows.map((row, index) => [row.id, articles[index]]));
   }
 
   async get(slug: string, viewer?: Viewer): Promise<SingleArticleResponseDto> {
@@ -154,23 +157,14 @@ export class ArticlesService {
     return this.outbox.add(db, ARTICLE_JOBS.intent('publish-article', { articleId }, { availableAt: publishAt }));
   }
 
+  /** A page of articles as the viewer sees it: the flags are the overlay's, as on a cached answer. */
   private async page(filter: ArticleFilter, page: Page, viewer?: Viewer): Promise<MultipleArticlesResponseDto> {
     const { rows, count } = await this.articles.findPage(filter, page);
-    const context = await this.viewerContext(rows, viewer);
-    return { articles: rows.map((row) => toArticleListItem(row, context)), articlesCount: count };
+    return personalise(this.overlay, { articles: rows.map(toArticleListItem), articlesCount: count }, viewer);
   }
 
-  private async single(row: ArticleRow, viewer?: Viewer): Promise<SingleArticleResponseDto> {
-    return { article: toArticle(row, await this.viewerContext([row], viewer)) };
-  }
-
-  /** The viewer's `favorited` and `following` flags for a set of articles: two queries at most. */
-  private async viewerContext(rows: ArticleListRow[], viewer?: Viewer): Promise<ArticleViewerContext> {
-    const [authors, favorited] = await Promise.all([
-      this.profiles.profilesFor(rows.map((row) => row.author), viewer),
-      viewer ? this.articles.favoritedAmong(viewer.id, rows.map((row) => row.id)) : new Set<number>(),
-    ]);
-    return { authors, favorited };
+  private single(row: ArticleRow, viewer?: Viewer): Promise<SingleArticleResponseDto> {
+    return personalise(this.overlay, { article: toArticle(row) }, viewer);
   }
 
   /** Names to ids; `undefined` when a named tag or user does not exist, so nothing can match. */

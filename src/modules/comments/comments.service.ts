@@ -2,14 +2,15 @@ import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import type { Page } from '@/common/pagination/page-query.dto';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
+import { personalise } from '@/infra/cache/cache-policy';
 import { CommentCacheTags } from './comments.cache-tags';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { WriteLimits } from '@/infra/rate-limit/write-limits';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { ArticlesService } from '@/modules/articles/articles.service';
-import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { toComment } from './comment.mapper';
-import { CommentRow, CommentsRepository } from './comments.repository';
+import { CommentsRepository } from './comments.repository';
+import { CommentsViewerOverlay } from './comments-viewer.overlay';
 import { CommentNotFound, NotCommentAuthor } from './comments.errors';
 import type { MultipleCommentsResponseDto, SingleCommentResponseDto } from './dto/comment.dto';
 
@@ -18,17 +19,16 @@ export class CommentsService {
   constructor(
     private readonly comments: CommentsRepository,
     private readonly articles: ArticlesService,
-    private readonly profiles: ProfilesService,
     private readonly cache: CacheInvalidator,
     private readonly transaction: TransactionRunner,
     private readonly notifications: NotificationsService,
     private readonly writeLimits: WriteLimits,
+    private readonly overlay: CommentsViewerOverlay,
   ) {}
 
   async list(slug: string, page: Page, viewer?: Viewer): Promise<MultipleCommentsResponseDto> {
     const rows = await this.comments.findPageForArticle(await this.articles.idOf(slug, viewer), page);
-    const authors = await this.profiles.profilesFor(authorsOf(rows), viewer);
-    return { comments: rows.map((row) => toComment(row, authors)) };
+    return personalise(this.overlay, { comments: rows.map(toComment) }, viewer);
   }
 
   async create(viewer: Viewer, slug: string, body: string): Promise<SingleCommentResponseDto> {
@@ -40,7 +40,8 @@ export class CommentsService {
       return created;
     });
     await this.cache.invalidate(CommentCacheTags.ofArticle(slug));
-    return { comment: toComment(row, await this.profiles.profilesFor(authorsOf([row]), viewer)) };
+    // Its author is the viewer, whom nobody can follow themselves: `following` is false as built.
+    return { comment: toComment(row) };
   }
 
   async delete(viewer: Viewer, slug: string, id: number): Promise<void> {
@@ -50,8 +51,4 @@ export class CommentsService {
     await this.comments.delete(comment.id);
     await this.cache.invalidate(CommentCacheTags.ofArticle(slug));
   }
-}
-
-function authorsOf(rows: CommentRow[]): CommentRow['author'][] {
-  return rows.map((row) => row.author);
 }

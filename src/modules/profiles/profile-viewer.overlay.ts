@@ -3,12 +3,12 @@ import type { Viewer } from '@/common/auth/viewer';
 import type { ViewerOverlay } from '@/infra/cache/cache-policy';
 import { ProfileCacheTags } from './profiles.cache-tags';
 import type { ProfileResponseDto } from './dto/profile-response.dto';
-import { ProfilesService } from './profiles.service';
+import { ProfilesRepository } from './profiles.repository';
 
 /** Adds whether the viewer follows a cached profile. */
 @Injectable()
 export class ProfileViewerOverlay implements ViewerOverlay<ProfileResponseDto, boolean> {
-  constructor(private readonly profiles: ProfilesService) {}
+  constructor(private readonly profiles: ProfilesRepository) {}
 
   viewerTags(viewer: Viewer): string[] {
     return [ProfileCacheTags.followsOf(viewer.id)];

@@ -29,19 +29,11 @@ export class ProfilesRepository {
     return (await this.replicas.read((db) => db.user.findUnique({ where: { username }, select: { id: true } })))?.id;
   }
 
-  /** Of `userIds`, the ones `followerId` follows: one indexed query, whatever the list length. */
-  async followedAmong(followerId: number, userIds: number[]): Promise<Set<number>> {
-    if (userIds.length === 0) return new Set();
-    const rows = await this.replicas.read((db) =>
-      db.follow.findMany({
-        where: { followerId, followedId: { in: [...new Set(userIds)] } },
-        select: { followedId: true },
-      }),
-    );
-    return new Set(rows.map((row) => row.followedId));
-  }
-
-  /** Of `usernames`, the ones `followerId` follows: one indexed query (raw: it runs on every signed-in cache hit). */
+  /**
+   * Of `usernames`, the ones `followerId` follows: one indexed query whatever the list length (raw:
+   * it runs on every signed-in read). Every `following` flag comes from here, by username, since
+   * that is what a response body names.
+   */
   async followedUsernames(followerId: number, usernames: string[]): Promise<Set<string>> {
     if (usernames.length === 0) return new Set();
     const rows = await this.replicas.read(

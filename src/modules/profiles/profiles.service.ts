@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Viewer } from '@/common/auth/viewer';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
+import { personalise } from '@/infra/cache/cache-policy';
 import { ProfileCacheTags } from './profiles.cache-tags';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { NotificationsService } from '@/modules/notifications/notifications.service';
-import type { ProfileDto, ProfileResponseDto } from './dto/profile-response.dto';
+import type { ProfileResponseDto } from './dto/profile-response.dto';
 import { PublicUser, toProfile } from './profile.mapper';
+import { ProfileViewerOverlay } from './profile-viewer.overlay';
 import { ProfilesRepository } from './profiles.repository';
 import { CannotFollowSelf, ProfileNotFound } from './profiles.errors';
 
@@ -16,12 +18,11 @@ export class ProfilesService {
     private readonly transaction: TransactionRunner,
     private readonly notifications: NotificationsService,
     private readonly cache: CacheInvalidator,
+    private readonly overlay: ProfileViewerOverlay,
   ) {}
 
   async get(username: string, viewer?: Viewer): Promise<ProfileResponseDto> {
-    const user = await this.require(username);
-    const following = viewer ? (await this.profiles.followedAmong(viewer.id, [user.id])).has(user.id) : false;
-    return { profile: toProfile(user, following) };
+    return personalise(this.overlay, { profile: toProfile(await this.require(username), false) }, viewer);
   }
 
   async follow(viewer: Viewer, username: string): Promise<ProfileResponseDto> {
@@ -46,18 +47,9 @@ export class ProfilesService {
     return this.profiles.idByUsername(username);
   }
 
-  /** Of `usernames`, the ones `viewerId` follows. */
+  /** Of `usernames`, the ones `viewerId` follows: what every `following` flag is computed from. */
   followedUsernames(viewerId: number, usernames: string[]): Promise<Set<string>> {
     return this.profiles.followedUsernames(viewerId, usernames);
-  }
-
-  /**
-   * Profiles of `users` as `viewer` sees them, in one query for the `following` flags:
-   * how lists of articles and comments show their authors without N+1 queries.
-   */
-  async profilesFor(users: PublicUser[], viewer?: Viewer): Promise<Map<number, ProfileDto>> {
-    const followed = viewer ? await this.profiles.followedAmong(viewer.id, users.map((user) => user.id)) : new Set<number>();
-    return new Map(users.map((user) => [user.id, toProfile(user, followed.has(user.id))]));
   }
 
   private async require(username: string): Promise<PublicUser> {

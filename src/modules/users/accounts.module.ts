@@ -1,4 +1,4 @@
-import { Global, Injectable, Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccountChecks } from '@/common/auth/account-checks';
 import { AuthGuard } from '@/common/auth/auth.guard';
@@ -27,10 +27,10 @@ export class UserAccountChecks implements AccountChecks {
 }
 
 /**
- * Accounts as authentication sees them, for the api process: the global guard behind `@Auth()`
- * (registered here, beside the token versions it checks) and AccountChecks for the rest.
+ * Accounts as authentication sees them: the global guard behind `@Auth()` (registered here, beside
+ * the token versions it checks) and AccountChecks for the rest (the administration dashboard).
+ * UsersModule brings it, as its writes change token versions.
  */
-@Global()
 @Module({
   providers: [UsersRepository, TokenVersions, UserAccountChecks, { provide: AccountChecks, useExisting: UserAccountChecks }, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [TokenVersions, AccountChecks],

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { NotificationsModule } from '@/modules/notifications/notifications.module';
 import { UploadsModule } from '@/modules/uploads/uploads.module';
+import { AccountsModule } from './accounts.module';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [NotificationsModule, UploadsModule],
+  imports: [AccountsModule, NotificationsModule, UploadsModule],
   controllers: [UsersController],
   providers: [UsersService, UsersRepository],
   exports: [UsersService],
