@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HealthModule } from '@/infra/health/health.module';
+import { EventSubscriptionsModule } from '@/event-subscriptions';
 import { InfrastructureModule } from '@/infra/infrastructure.module';
 import { ReplicaReadsModule } from '@/infra/prisma/replica-reads.module';
 import { RateLimitModule } from '@/infra/rate-limit/rate-limit.module';
@@ -15,6 +16,6 @@ import { UsersModule } from '@/modules/users/users.module';
 
 /** The api process: infrastructure and the feature modules that serve `/api`. */
 @Module({
-  imports: [InfrastructureModule, ReplicaReadsModule, HealthModule.forRoot({ imports: [SearchCoreModule], indicators: [SearchEngineIndicator] }), RateLimitModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule, UploadsModule],
+  imports: [InfrastructureModule, EventSubscriptionsModule, ReplicaReadsModule, HealthModule.forRoot({ imports: [SearchCoreModule], indicators: [SearchEngineIndicator] }), RateLimitModule, UsersModule, ProfilesModule, ArticlesModule, CommentsModule, TagsModule, SearchModule, UploadsModule],
 })
 export class AppModule {}

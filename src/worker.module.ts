@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventSubscriptionsModule } from '@/event-subscriptions';
 import { InfrastructureModule } from '@/infra/infrastructure.module';
 import { MailModule } from '@/infra/mail/mail.module';
 import { WorkerMetricsServer } from '@/infra/metrics/http-metrics';
@@ -15,7 +16,7 @@ import { UploadsWorkerModule } from '@/modules/uploads/uploads-worker.module';
  * jobs brings them in its worker module.
  */
 @Module({
-  imports: [InfrastructureModule, MailModule, JobRuntimeModule, OutboxWorkerModule, ArticlesWorkerModule, NotificationsWorkerModule, SearchWorkerModule, UploadsWorkerModule],
+  imports: [InfrastructureModule, EventSubscriptionsModule, MailModule, JobRuntimeModule, OutboxWorkerModule, ArticlesWorkerModule, NotificationsWorkerModule, SearchWorkerModule, UploadsWorkerModule],
   providers: [WorkerMetricsServer],
 })
 export class WorkerModule {}

@@ -7,6 +7,7 @@ import type { Viewer } from '@/common/auth/viewer';
 import { CacheStore, EPOCH_TAG } from '@/infra/cache/cache-store.service';
 import { LocalEntries } from '@/infra/cache/local-entries';
 import { ResponseCacheInterceptor } from '@/infra/cache/response-cache.interceptor';
+import { EventSubscriptionsModule } from '@/event-subscriptions';
 import { InfrastructureModule } from '@/infra/infrastructure.module';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { PostgresSearchEngine } from '@/modules/search/engines/postgres-search.engine';
@@ -22,7 +23,7 @@ export async function integrationModule(
   imports: Array<Type | DynamicModule>,
   customize: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
 ): Promise<TestingModule> {
-  const moduleRef = await customize(Test.createTestingModule({ imports: [InfrastructureModule, ...imports] })).compile();
+  const moduleRef = await customize(Test.createTestingModule({ imports: [InfrastructureModule, EventSubscriptionsModule, ...imports] })).compile();
   moduleRef.useLogger(['error', 'warn']);
   await moduleRef.init();
   return moduleRef;

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { WriteLimitsModule } from '@/infra/rate-limit/rate-limit.module';
-import { NotificationsModule } from '@/modules/notifications/notifications.module';
 import { ProfilesModule } from '@/modules/profiles/profiles.module';
 import { TagsModule } from '@/modules/tags/tags.module';
 import { UploadsModule } from '@/modules/uploads/uploads.module';
@@ -10,7 +9,7 @@ import { ArticlesRepository } from './articles.repository';
 import { ArticlesService } from './articles.service';
 
 @Module({
-  imports: [ProfilesModule, TagsModule, NotificationsModule, UploadsModule, WriteLimitsModule],
+  imports: [ProfilesModule, TagsModule, UploadsModule, WriteLimitsModule],
   controllers: [ArticlesController],
   providers: [ArticlesService, ArticlesRepository, ArticlesViewerOverlay],
   exports: [ArticlesService],

@@ -8,12 +8,13 @@ import { ArticleWritesRetire } from './articles.cache-tags';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import type { Db } from '@/infra/prisma/db';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
+import { DomainEvents } from '@/infra/outbox/domain-events';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { WriteLimits } from '@/infra/rate-limit/write-limits';
-import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { ProfilesService } from '@/modules/profiles/profiles.service';
 import { TagsService } from '@/modules/tags/tags.service';
 import { UploadsService } from '@/modules/uploads/uploads.service';
+import { ARTICLE_EVENTS } from './article-events';
 import { ARTICLE_JOBS } from './article-jobs';
 import { toArticle, toArticleListItem } from './article.mapper';
 import { ArticlesViewerOverlay } from './articles-viewer.overlay';
@@ -37,7 +38,7 @@ export class ArticlesService {
     private readonly tags: TagsService,
     private readonly cache: CacheInvalidator,
     private readonly transaction: TransactionRunner,
-    private readonly notifications: NotificationsService,
+    private readonly events: DomainEvents,
     private readonly outbox: OutboxService,
     private readonly uploads: UploadsService,
     private readonly writeLimits: WriteLimits,
@@ -80,7 +81,7 @@ export class ArticlesService {
         this.transaction.run(async (db) => {
           const created = await this.articles.create(viewer.id, content, tagIds, publishAt, db);
           if (publishAt) await this.schedulePublication(db, created.id, publishAt);
-          else await this.notifications.articlePublished(db, created.id);
+          else await this.events.emit(db, ARTICLE_EVENTS.of('article.published', { articleId: created.id }));
           return created;
         }),
       ),
@@ -145,7 +146,7 @@ export class ArticlesService {
   async publishDue(articleId: number): Promise<boolean> {
     const published = await this.transaction.run(async (db) => {
       const article = await this.articles.publishDue(articleId, db);
-      if (article) await this.notifications.articlePublished(db, articleId);
+      if (article) await this.events.emit(db, ARTICLE_EVENTS.of('article.published', { articleId }));
       return article;
     });
     if (!published) return false;

@@ -4,10 +4,11 @@ import type { Page } from '@/common/pagination/page-query.dto';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
 import { personalise } from '@/infra/cache/cache-policy';
 import { CommentCacheTags } from './comments.cache-tags';
+import { DomainEvents } from '@/infra/outbox/domain-events';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
 import { WriteLimits } from '@/infra/rate-limit/write-limits';
-import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { ArticlesService } from '@/modules/articles/articles.service';
+import { COMMENT_EVENTS } from './comment-events';
 import { toComment } from './comment.mapper';
 import { CommentsRepository } from './comments.repository';
 import { CommentsViewerOverlay } from './comments-viewer.overlay';
@@ -21,7 +22,7 @@ export class CommentsService {
     private readonly articles: ArticlesService,
     private readonly cache: CacheInvalidator,
     private readonly transaction: TransactionRunner,
-    private readonly notifications: NotificationsService,
+    private readonly events: DomainEvents,
     private readonly writeLimits: WriteLimits,
     private readonly overlay: CommentsViewerOverlay,
   ) {}
@@ -36,7 +37,7 @@ export class CommentsService {
     await this.writeLimits.take('comments', viewer.id);
     const row = await this.transaction.run(async (db) => {
       const created = await this.comments.create(articleId, viewer.id, body, db);
-      await this.notifications.newComment(db, created.id);
+      await this.events.emit(db, COMMENT_EVENTS.of('comment.added', { commentId: created.id }));
       return created;
     });
     await this.cache.invalidate(CommentCacheTags.ofArticle(slug));

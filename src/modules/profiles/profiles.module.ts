@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import { NotificationsModule } from '@/modules/notifications/notifications.module';
 import { ProfileViewerOverlay } from './profile-viewer.overlay';
 import { ProfilesController } from './profiles.controller';
 import { ProfilesRepository } from './profiles.repository';
 import { ProfilesService } from './profiles.service';
 
 @Module({
-  imports: [NotificationsModule],
   controllers: [ProfilesController],
   providers: [ProfilesService, ProfilesRepository, ProfileViewerOverlay],
   exports: [ProfilesService],

@@ -3,11 +3,12 @@ import type { Viewer } from '@/common/auth/viewer';
 import { CacheInvalidator } from '@/infra/cache/cache-invalidator.service';
 import { personalise } from '@/infra/cache/cache-policy';
 import { ProfileCacheTags } from './profiles.cache-tags';
+import { DomainEvents } from '@/infra/outbox/domain-events';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
-import { NotificationsService } from '@/modules/notifications/notifications.service';
 import type { ProfileResponseDto } from './dto/profile-response.dto';
 import { PublicUser, toProfile } from './profile.mapper';
 import { ProfileViewerOverlay } from './profile-viewer.overlay';
+import { PROFILE_EVENTS } from './profile-events';
 import { ProfilesRepository } from './profiles.repository';
 import { CannotFollowSelf, ProfileNotFound } from './profiles.errors';
 
@@ -16,7 +17,7 @@ export class ProfilesService {
   constructor(
     private readonly profiles: ProfilesRepository,
     private readonly transaction: TransactionRunner,
-    private readonly notifications: NotificationsService,
+    private readonly events: DomainEvents,
     private readonly cache: CacheInvalidator,
     private readonly overlay: ProfileViewerOverlay,
   ) {}
@@ -29,7 +30,7 @@ export class ProfilesService {
     const user = await this.require(username);
     if (user.id === viewer.id) throw new CannotFollowSelf();
     await this.transaction.run(async (db) => {
-      if (await this.profiles.follow(viewer.id, user.id, db)) await this.notifications.newFollower(db, viewer.id, user.id);
+      if (await this.profiles.follow(viewer.id, user.id, db)) await this.events.emit(db, PROFILE_EVENTS.of('profile.followed', { followerId: viewer.id, followedId: user.id }));
     });
     await this.cache.invalidate(ProfileCacheTags.followsOf(viewer.id));
     return { profile: toProfile(user, true) };

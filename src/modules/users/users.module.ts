@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { NotificationsModule } from '@/modules/notifications/notifications.module';
 import { UploadsModule } from '@/modules/uploads/uploads.module';
 import { AccountsModule } from './accounts.module';
 import { UsersController } from './users.controller';
@@ -7,7 +6,7 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [AccountsModule, NotificationsModule, UploadsModule],
+  imports: [AccountsModule, UploadsModule],
   controllers: [UsersController],
   providers: [UsersService, UsersRepository],
   exports: [UsersService],

@@ -8,13 +8,14 @@ import { ArticleCacheTags } from '@/modules/articles/articles.cache-tags';
 import { ProfileCacheTags } from '@/modules/profiles/profiles.cache-tags';
 import { uniqueViolationFields } from '@/infra/prisma/prisma-errors';
 import { writtenBy } from '@/infra/prisma/replica-scope';
+import { DomainEvents } from '@/infra/outbox/domain-events';
 import { TransactionRunner } from '@/infra/prisma/transaction-runner';
-import { NotificationsService } from '@/modules/notifications/notifications.service';
 import { isUploadId } from '@/modules/uploads/upload-id';
 import { UploadsService } from '@/modules/uploads/uploads.service';
 import type { LoginUserDto, NewUserDto, UpdateUserDto } from './dto/user-requests.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
 import { TokenVersions } from './token-versions';
+import { USER_EVENTS } from './user-events';
 import { toUserResponse } from './user.mapper';
 import { UserChanges, UsersRepository } from './users.repository';
 import { CurrentPasswordIncorrect, CurrentPasswordMissing, EmptyUserUpdate, InvalidCredentials, UserFieldsTaken } from './users.errors';
@@ -28,7 +29,7 @@ export class UsersService {
     private readonly tokenVersions: TokenVersions,
     private readonly cache: CacheInvalidator,
     private readonly transaction: TransactionRunner,
-    private readonly notifications: NotificationsService,
+    private readonly events: DomainEvents,
     private readonly uploads: UploadsService,
   ) {}
 
@@ -38,7 +39,7 @@ export class UsersService {
     const user = await this.withUniqueness(() =>
       this.transaction.run(async (db) => {
         const created = await this.users.create({ email: input.email, username: input.username, passwordHash }, db);
-        await this.notifications.welcome(db, created.id);
+        await this.events.emit(db, USER_EVENTS.of('user.registered', { userId: created.id }));
         return created;
       }),
     );
