@@ -101,7 +101,7 @@ describe('Search sync through the outbox and the search queue', () => {
   let worker: INestApplicationContext;
   let factories: typeof import('../helpers/factories');
   let maintenance: import('@/modules/search/search-maintenance.service').SearchMaintenance;
-  let repository: import('@/modules/search/search.repository').SearchRepository;
+  let repository: import('@/modules/articles/article-documents').ArticleDocuments;
   let searchQueue: Queue;
   let alice: TestUser;
   let bob: TestUser;
@@ -138,7 +138,7 @@ describe('Search sync through the outbox and the search queue', () => {
     const { WorkerModule } = require('@/worker.module') as typeof import('@/worker.module');
     const { SEARCH_ENGINE } = require('@/modules/search/search-engine') as typeof import('@/modules/search/search-engine');
     const { SearchMaintenance } = require('@/modules/search/search-maintenance.service') as typeof import('@/modules/search/search-maintenance.service');
-    const { SearchRepository } = require('@/modules/search/search.repository') as typeof import('@/modules/search/search.repository');
+    const { ArticleDocuments } = require('@/modules/articles/article-documents') as typeof import('@/modules/articles/article-documents');
     const { createTestApp, resetDatabase } = require('../helpers/app') as typeof import('../helpers/app');
     factories = require('../helpers/factories') as typeof import('../helpers/factories');
     /* eslint-enable @typescript-eslint/no-require-imports */
@@ -149,7 +149,7 @@ describe('Search sync through the outbox and the search queue', () => {
     workerModule.useLogger(['error']);
     worker = await workerModule.init();
     maintenance = worker.get(SearchMaintenance);
-    repository = worker.get(SearchRepository);
+    repository = worker.get(ArticleDocuments);
     searchQueue = worker.get<Queue>(getQueueToken('search'), { strict: false });
     [alice, bob] = await Promise.all(['alice', 'bob'].map((name) => factories.registerUser(app, { username: factories.unique(name) })));
   }, 60_000);

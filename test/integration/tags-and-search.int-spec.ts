@@ -3,7 +3,7 @@ import { PrismaService } from '@/infra/prisma/prisma.service';
 import { PostgresSearchEngine } from '@/modules/search/engines/postgres-search.engine';
 import { HIGHLIGHT_END, HIGHLIGHT_START } from '@/modules/search/search-text';
 import { SearchModule } from '@/modules/search/search.module';
-import { SearchRepository } from '@/modules/search/search.repository';
+import { ArticleDocuments } from '@/modules/articles/article-documents';
 import { SearchService } from '@/modules/search/search.service';
 import { TAG_LIST_MAX } from '@/modules/tags/tags.repository';
 import { TagsModule } from '@/modules/tags/tags.module';
@@ -76,12 +76,12 @@ describe('tags and PostgreSQL search', () => {
     });
   });
 
-  describe('the search repository', () => {
-    let repository: SearchRepository;
+  describe("the articles' search documents", () => {
+    let repository: ArticleDocuments;
 
     beforeAll(async () => {
       await resetDatabase(moduleRef);
-      repository = moduleRef.get(SearchRepository);
+      repository = moduleRef.get(ArticleDocuments);
     });
 
     async function version(article: Pick<ArticleRow, 'id'>): Promise<bigint> {

@@ -4,6 +4,7 @@ import { ElasticsearchModule } from '@nestjs/elasticsearch';
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import type { Environment } from '@/config/environment';
 import { OutboxModule } from '@/infra/outbox/outbox.module';
+import { ArticleDocumentsModule } from '@/modules/articles/article-documents';
 import { FeatureDocumentSources, FeatureDocumentSync, FeatureSearch } from './feature-documents';
 import { configuredSearchEngine, ElasticsearchSearchEngine } from './engines/elasticsearch-search.engine';
 import { OpenSearchSearchEngine } from './engines/opensearch-search.engine';
@@ -13,7 +14,6 @@ import { SEARCH_ENGINE, type SearchEngine } from './search-engine';
 import { SearchLimits } from './search-limits';
 import { SearchMaintenance } from './search-maintenance.service';
 import { SearchSync } from './search-sync';
-import { SearchRepository } from './search.repository';
 
 /**
  * The search engine chosen by configuration, and what every process does with it: the api
@@ -25,6 +25,7 @@ import { SearchRepository } from './search.repository';
   imports: [
     // Global, and already loaded in the api and the worker; named here for the command line.
     OutboxModule,
+    ArticleDocumentsModule,
     ElasticsearchModule.registerAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) => ({
@@ -39,7 +40,6 @@ import { SearchRepository } from './search.repository';
     }),
   ],
   providers: [
-    SearchRepository,
     PostgresSearchEngine,
     ElasticsearchIndexClient,
     ElasticsearchSearchEngine,

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FeatureDocumentSync } from './feature-documents';
-import { SEARCH_ENGINE, type SearchEngine, type SearchEngineKind } from './search-engine';
+import { type ArticleDocument, SEARCH_ENGINE, type SearchEngine, type SearchEngineKind } from './search-engine';
 import { SearchSync } from './search-sync';
-import { SearchRepository } from './search.repository';
+import { ArticleDocuments } from '@/modules/articles/article-documents';
+import { storableDocument } from './search-text';
 
 const REPAIR_BATCH = 500;
 
@@ -44,7 +45,7 @@ export interface SearchReindexReport {
 export class SearchMaintenance {
   constructor(
     @Inject(SEARCH_ENGINE) private readonly engine: SearchEngine,
-    private readonly repository: SearchRepository,
+    private readonly documents: ArticleDocuments,
     private readonly sync: SearchSync,
     private readonly features: FeatureDocumentSync,
   ) {}
@@ -54,10 +55,10 @@ export class SearchMaintenance {
    * `repair`, rewrites what is missing or stale and deletes what should not be there.
    */
   async check({ repair = true }: { repair?: boolean } = {}): Promise<SearchCheckReport> {
-    const tagsTextDrift = repair ? await this.repository.repairTagsText() : 0;
-    const [databaseCount, indexCount] = await Promise.all([this.repository.countPublished(), this.engine.countDocuments()]);
+    const tagsTextDrift = repair ? await this.documents.repairTagsText() : 0;
+    const [databaseCount, indexCount] = await Promise.all([this.documents.countPublished(), this.engine.countDocuments()]);
     const expected = new Map<number, bigint>();
-    for await (const page of this.repository.publishedVersions()) for (const row of page) expected.set(row.id, BigInt(row.version));
+    for await (const page of this.documents.publishedVersions()) for (const row of page) expected.set(row.id, BigInt(row.version));
 
     const toWrite = new Map<number, bigint>();
     let stale = 0;
@@ -114,8 +115,8 @@ export class SearchMaintenance {
    * `onProgress` hears how many documents of the total have been read so far.
    */
   async reindex(onProgress?: (done: number, total: number) => void): Promise<SearchReindexReport> {
-    const total = onProgress ? await this.repository.countPublished() : 0;
-    const pages = this.repository.publishedDocuments();
+    const total = onProgress ? await this.documents.countPublished() : 0;
+    const pages = storable(this.documents.publishedDocuments());
     const { index, documents } = await this.engine.rebuild(onProgress ? counted(pages, (done) => onProgress(done, total)) : pages);
     const catchUp = await this.check({ repair: true });
     await this.features.requestResync();
@@ -131,4 +132,8 @@ async function* counted<T>(pages: AsyncIterable<T[]>, onPage: (done: number) => 
     onPage(done);
     yield page;
   }
+}
+
+async function* storable(pages: AsyncIterable<Array<{ version: bigint; document: ArticleDocument }>>): AsyncIterable<Array<{ version: bigint; document: ArticleDocument }>> {
+  for await (const page of pages) yield page.map(({ version, document }) => ({ version, document: storableDocument(document) }));
 }

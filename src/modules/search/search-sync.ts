@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SEARCH_ENGINE, type SearchEngine, type SyncOperation, type SyncOutcome } from './search-engine';
-import { type ArticleState, SearchRepository } from './search.repository';
+import { type ArticleState, ArticleDocuments } from '@/modules/articles/article-documents';
+import { storableDocument } from './search-text';
 
 /**
  * The writes that bring the index in line with the database for `requests` (article id -> the
@@ -12,7 +13,7 @@ export function planSync(requests: Map<number, bigint>, states: ArticleState[]):
   const byId = new Map(states.map((state) => [state.id, state]));
   return [...requests].map(([id, eventVersion]): SyncOperation => {
     const state = byId.get(id);
-    if (state?.document) return { kind: 'index', id, version: state.version, document: state.document };
+    if (state?.document) return { kind: 'index', id, version: state.version, document: storableDocument(state.document) };
     const version = state && state.version > eventVersion ? state.version : eventVersion;
     return { kind: 'delete', id, version };
   });
@@ -85,7 +86,7 @@ export class SearchSync {
 
   constructor(
     @Inject(SEARCH_ENGINE) private readonly engine: SearchEngine,
-    private readonly repository: SearchRepository,
+    private readonly documents: ArticleDocuments,
   ) {}
 
   /** Brings one article's document up to date, batched with others arriving at the same time. */
@@ -96,7 +97,7 @@ export class SearchSync {
 
   /** Reads the current state of `requests`' articles and writes it in one bulk request. */
   async apply(requests: Map<number, bigint>): Promise<SyncOutcome[]> {
-    const states = await this.repository.states([...requests.keys()]);
+    const states = await this.documents.states([...requests.keys()]);
     return this.engine.write(planSync(requests, states));
   }
 }

@@ -1,3 +1,4 @@
+import type { ArticleDocument } from './search-engine';
 /**
  * The search text as both engines read it, in the grammar of PostgreSQL's `websearch_to_tsquery`:
  * words (all required), "quoted phrases", `-word` or `-"phrase"` to exclude, and `or` between two
@@ -68,6 +69,17 @@ const MARK_PATTERN = new RegExp(`[${HIGHLIGHT_MARKS}]`, 'g');
 
 export function withoutHighlightMarks(text: string): string {
   return text.replace(MARK_PATTERN, '');
+}
+
+/** A document as an engine may store it: the engine highlights the stored text, which must not hold its own marks. */
+export function storableDocument(document: ArticleDocument): ArticleDocument {
+  return {
+    ...document,
+    title: withoutHighlightMarks(document.title),
+    description: withoutHighlightMarks(document.description),
+    body: withoutHighlightMarks(document.body),
+    tags: document.tags.map(withoutHighlightMarks),
+  };
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -4,7 +4,7 @@ import type { Environment } from '@/config/environment';
 import { Prisma } from '@/generated/prisma/client';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { ReadReplicas } from '@/infra/prisma/read-replicas';
-import { SearchRepository } from '../search.repository';
+import { ArticleDocuments } from '@/modules/articles/article-documents';
 import type {
   ArticleDocument,
   ArticleSearch,
@@ -64,7 +64,7 @@ export class PostgresSearchEngine implements SearchEngine {
   constructor(
     private readonly prisma: PrismaService,
     private readonly replicas: ReadReplicas,
-    private readonly repository: SearchRepository,
+    private readonly documents: ArticleDocuments,
     @Inject(ConfigService) config: ConfigService<Environment, true>,
   ) {
     this.statementTimeoutMs = config.get('SEARCH_STATEMENT_TIMEOUT_MS', { infer: true });
@@ -208,7 +208,7 @@ export class PostgresSearchEngine implements SearchEngine {
   }
 
   indexedVersions(): AsyncIterable<IndexedVersion[]> {
-    return this.repository.publishedVersions();
+    return this.documents.publishedVersions();
   }
 
   /**
@@ -216,7 +216,7 @@ export class PostgresSearchEngine implements SearchEngine {
    * and rebuilds the GIN index concurrently, so searches keep working meanwhile.
    */
   async rebuild(_documents: AsyncIterable<Array<{ version: bigint; document: ArticleDocument }>>): Promise<{ index: string; documents: number }> {
-    await this.repository.repairTagsText();
+    await this.documents.repairTagsText();
     await this.prisma.$executeRawUnsafe(`REINDEX INDEX CONCURRENTLY "${SEARCH_INDEX}"`);
     return { index: SEARCH_INDEX, documents: await this.countDocuments() };
   }

@@ -1,7 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { PrismaService } from '@/infra/prisma/prisma.service';
-import type { ArticleDocument, IndexedVersion } from './search-engine';
-import { withoutHighlightMarks } from './search-text';
+import type { ArticleDocument, IndexedVersion } from '@/modules/search/search-engine';
 
 interface DocumentRow {
   id: number;
@@ -30,11 +29,13 @@ export interface ArticleState {
 const PAGE = 2_000;
 
 /**
- * What the search feature reads from PostgreSQL to build, check and repair an index: documents
- * by id (one query, whatever the number), and every published article's version, in id order.
+ * Articles as a search index holds them, read by the articles feature that owns their tables (as
+ * a generated `--searchable` feature provides its documents): documents by id (one query, whatever
+ * the number), and every published article's version, in id order. The search feature builds,
+ * checks and repairs its index from these alone.
  */
 @Injectable()
-export class SearchRepository {
+export class ArticleDocuments {
   constructor(private readonly prisma: PrismaService) {}
 
   /** The current state of each of `ids` that still exists. */
@@ -100,11 +101,10 @@ function toState(row: DocumentRow): ArticleState {
     ? {
         id: row.id,
         slug: row.slug,
-        // Elasticsearch highlights the stored text: it must not hold the engine's own marks.
-        title: withoutHighlightMarks(row.title),
-        description: withoutHighlightMarks(row.description),
-        body: withoutHighlightMarks(row.body),
-        tags: row.tags.map(withoutHighlightMarks),
+        title: row.title,
+        description: row.description,
+        body: row.body,
+        tags: row.tags,
         author: { id: row.author_id, username: row.username, image: row.image },
         favoritesCount: row.favorites_count,
         publishedAt: row.published_at.toISOString(),
@@ -114,3 +114,10 @@ function toState(row: DocumentRow): ArticleState {
     : null;
   return { id: row.id, version: BigInt(row.search_version), document };
 }
+
+/** ArticleDocuments alone (it needs only the database), for the search feature in every process. */
+@Module({
+  providers: [ArticleDocuments],
+  exports: [ArticleDocuments],
+})
+export class ArticleDocumentsModule {}
