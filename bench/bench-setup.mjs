@@ -47,9 +47,8 @@ const INSTRUMENT = path.join(root, 'bench/instrument.cjs');
  * loaded machine starts it slowly). `port` defaults to a free one. With `instrument`, the child
  * counts its PostgreSQL statements and answers `askChild` (see instrument.cjs).
  */
-export async function startBenchApi(databaseUrl, env = {}, { port, instrument = false } = {}) {
+export async function startBenchApi(databaseUrl, env = {}, { port, instrument = false, entry = process.env.BENCH_API_ENTRY ?? path.join(root, 'dist/src/main.js') } = {}) {
   port ??= await freePort();
-  const entry = process.env.BENCH_API_ENTRY ?? path.join(root, 'dist/src/main.js');
   const child = spawn(process.execPath, [...(instrument ? ['--require', INSTRUMENT] : []), entry], {
     env: {
       ...process.env,

@@ -176,9 +176,11 @@ function toWhere(filter: ArticleFilter): Prisma.ArticleWhereInput {
   if (filter.authorId !== undefined) where.authorId = filter.authorId;
   if (filter.tagId !== undefined) where.tags = { some: { tagId: filter.tagId } };
   if (filter.favoritedById !== undefined) where.favorites = { some: { userId: filter.favoritedById } };
-  if (filter.feedOf !== undefined) {
-    where.author = { followers: { some: { followerId: filter.feedOf } } };
-    where.authorId = { not: filter.feedOf };
-  }
+  if (filter.feedOf !== undefined) Object.assign(where, feedOf(filter.feedOf));
   return where;
+}
+
+/** A user's feed: the articles of the authors they follow, not their own (the mails' digest reads it too). */
+export function feedOf(userId: number): Prisma.ArticleWhereInput {
+  return { author: { followers: { some: { followerId: userId } } }, authorId: { not: userId } };
 }

@@ -11,7 +11,10 @@ import { QUEUES } from '@/infra/queue/queues';
 import { DIGEST_JOBS, FAN_OUT_BATCH, MAIL_JOBS, MailJobData } from './mail-jobs';
 import { digestMail, newArticleMail, newCommentMail, newFollowerMail, welcomeMail } from './mail-templates';
 import { MailDeliveries } from './mail-deliveries';
-import { NotificationsRepository, Recipient } from './notifications.repository';
+import { ArticleSummaries } from '@/modules/articles/article-summaries';
+import { CommentSummaries } from '@/modules/comments/comment-summaries';
+import { Followers } from '@/modules/profiles/followers';
+import { type Recipient, UserRecipients } from '@/modules/users/user-recipients';
 
 interface MailContent {
   subject: string;
@@ -33,7 +36,10 @@ export class MailJobHandlers {
   private readonly senderDomain: string;
 
   constructor(
-    private readonly notifications: NotificationsRepository,
+    private readonly users: UserRecipients,
+    private readonly followers: Followers,
+    private readonly articles: ArticleSummaries,
+    private readonly comments: CommentSummaries,
     private readonly transport: MailTransport,
     private readonly deliveries: MailDeliveries,
     @InjectQueue(QUEUES.mail) private readonly mailQueue: Queue,
@@ -53,14 +59,14 @@ export class MailJobHandlers {
 
   @JobHandler(MAIL_JOBS, 'welcome')
   async welcome({ userId }: MailJobData<'welcome'>): Promise<void> {
-    const user = await this.notifications.user(userId);
+    const user = await this.users.user(userId);
     if (!user) return;
     await this.sendOnce(`welcome.${userId}`, user, welcomeMail({ username: user.username, appUrl: this.appUrl }));
   }
 
   @JobHandler(MAIL_JOBS, 'new-follower')
   async newFollower({ followerId, followedId }: MailJobData<'new-follower'>): Promise<void> {
-    const [followed, follower] = await Promise.all([this.notifications.user(followedId), this.notifications.user(followerId)]);
+    const [followed, follower] = await Promise.all([this.users.user(followedId), this.users.user(followerId)]);
     if (!followed || !follower || !followed.emailNotifications) return;
     const content = newFollowerMail({ recipient: followed.username, follower: follower.username, appUrl: this.appUrl });
     await this.sendOnce(`follow.${followerId}.${followedId}`, followed, content);
@@ -68,9 +74,9 @@ export class MailJobHandlers {
 
   @JobHandler(MAIL_JOBS, 'new-comment')
   async newComment({ commentId }: MailJobData<'new-comment'>): Promise<void> {
-    const comment = await this.notifications.comment(commentId);
+    const comment = await this.comments.comment(commentId);
     if (!comment || comment.author.id === comment.article.authorId) return;
-    const author = await this.notifications.user(comment.article.authorId);
+    const author = await this.users.user(comment.article.authorId);
     if (!author || !author.emailNotifications) return;
     const content = newCommentMail({
       recipient: author.username,
@@ -86,11 +92,11 @@ export class MailJobHandlers {
   /** One batch job per FAN_OUT_BATCH followers, with ids that make a repeated fan-out harmless. */
   @JobHandler(MAIL_JOBS, 'new-article')
   async fanOutNewArticle({ articleId }: MailJobData<'new-article'>): Promise<void> {
-    const article = await this.notifications.article(articleId);
+    const article = await this.articles.article(articleId);
     if (!article?.publishedAt) return;
     let after = 0;
     for (;;) {
-      const recipientIds = await this.notifications.followerIds(article.author.id, after, FAN_OUT_BATCH);
+      const recipientIds = await this.followers.mailableFollowerIds(article.author.id, after, FAN_OUT_BATCH);
       if (recipientIds.length === 0) return;
       await this.mailQueue.add('new-article-batch', { articleId, recipientIds, ...requestIdData() }, { jobId: `article-${articleId}-from-${recipientIds[0]}` });
       after = recipientIds[recipientIds.length - 1];
@@ -99,9 +105,9 @@ export class MailJobHandlers {
 
   @JobHandler(MAIL_JOBS, 'new-article-batch')
   async newArticleBatch({ articleId, recipientIds }: MailJobData<'new-article-batch'>): Promise<void> {
-    const article = await this.notifications.article(articleId);
+    const article = await this.articles.article(articleId);
     if (!article?.publishedAt) return;
-    for (const recipient of await this.notifications.usersByIds(recipientIds)) {
+    for (const recipient of await this.users.usersByIds(recipientIds)) {
       const content = newArticleMail({
         recipient: recipient.username,
         author: article.author.username,
@@ -118,7 +124,7 @@ export class MailJobHandlers {
   async fanOutDigest({ day }: MailJobData<'digest'>): Promise<void> {
     let after = 0;
     for (;;) {
-      const recipientIds = await this.notifications.digestRecipientIds(after, FAN_OUT_BATCH);
+      const recipientIds = await this.users.digestRecipientIds(after, FAN_OUT_BATCH);
       if (recipientIds.length === 0) return;
       await this.mailQueue.add('digest-batch', { day, recipientIds }, { jobId: `digest-${day}-from-${recipientIds[0]}` });
       after = recipientIds[recipientIds.length - 1];
@@ -130,8 +136,8 @@ export class MailJobHandlers {
   async digestBatch({ day, recipientIds }: MailJobData<'digest-batch'>): Promise<void> {
     const until = new Date(`${day}T00:00:00.000Z`);
     const since = new Date(until.getTime() - 24 * 3600 * 1000);
-    for (const recipient of await this.notifications.usersByIds(recipientIds)) {
-      const articles = await this.notifications.feedBetween(recipient.id, since, until, 20);
+    for (const recipient of await this.users.usersByIds(recipientIds)) {
+      const articles = await this.articles.feedBetween(recipient.id, since, until, 20);
       if (articles.length === 0) continue;
       const content = digestMail({
         recipient: recipient.username,
