@@ -67,8 +67,11 @@ export class ArticlesService {
   }
 
   /**
-   * A new article. Published at once, its author's followers are mailed; with `publishAt`, it
-   * stays visible to its author only, and an outbox event due at that time publishes it.
+   * A new article. Published at once, it emits `article.published` (the followers' mails: see
+   * notification.subscriptions.ts); with `publishAt`, it stays visible to its author only, and an
+   * outbox event due at that time publishes it. Every effect commits with the row: the events, and
+   * the search index's job, which the trigger `articles_search_outbox` writes for any change of an
+   * article's row (see ARTICLE_EVENTS). The cached lists are retired once it has committed.
    */
   async create(viewer: Viewer, input: NewArticleDto): Promise<SingleArticleResponseDto> {
     await this.writeLimits.take('articles', viewer.id);
