@@ -10,6 +10,7 @@
 //                                                      its search source, and <Name>WorkerModule with --queue)
 //   src/infra/queue/queues.ts                          the new queue (--queue) and `search` (--searchable),
 //                                                      in QUEUES and with its worker concurrency
+//   src/event-subscriptions.ts                         search's subscriptions to the feature's events (--searchable)
 'use strict';
 
 const { strings } = require('@angular-devkit/core');
@@ -21,6 +22,7 @@ const MIGRATIONS = 'prisma/migrations';
 const APP_MODULE = 'src/app.module.ts';
 const WORKER_MODULE = 'src/worker.module.ts';
 const QUEUES_FILE = 'src/infra/queue/queues.ts';
+const EVENT_SUBSCRIPTIONS = 'src/event-subscriptions.ts';
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 function feature(options) {
@@ -41,6 +43,7 @@ function feature(options) {
     names.searchable && !options.skipImport
       ? registerModule(WORKER_MODULE, `${names.Plural}Module`, `@/modules/${names.plural}/${names.plural}.module`)
       : noop(),
+    names.searchable && !options.skipImport ? addSearchSubscriptions(names) : noop(),
     names.queue ? addQueue(names.queueKey, names.queue, `Jobs of the ${names.plural} feature.`, 4) : noop(),
     names.queue && !options.skipImport
       ? registerModule(WORKER_MODULE, `${names.Plural}WorkerModule`, `@/modules/${names.plural}/${names.plural}-worker.module`)
@@ -247,6 +250,31 @@ function addQueue(key, name, description, concurrency) {
     if (concurrencyStart < 0 || concurrencyEnd < 0) throw new SchematicsException(`${QUEUES_FILE}: no "export const QUEUE_CONCURRENCY ... = { ... };" found`);
     source = `${source.slice(0, concurrencyEnd)}\n  [QUEUES.${key}]: ${concurrency},${source.slice(concurrencyEnd)}`;
     tree.overwrite(QUEUES_FILE, source);
+    return tree;
+  };
+}
+
+/** `...searchFollows(<NAME>_EVENTS, <NAME>_SEARCH_TYPE)` in the list of every event subscription. */
+function addSearchSubscriptions(names) {
+  return (tree) => {
+    let source = read(tree, EVENT_SUBSCRIPTIONS);
+    const events = `${names.CONSTANT}_EVENTS`;
+    if (new RegExp(`\\b${events}\\b`).test(source)) throw new SchematicsException(`${EVENT_SUBSCRIPTIONS} already mentions ${events}`);
+    const imports = [...source.matchAll(/^import [^;]+;$/gm)];
+    if (imports.length === 0) throw new SchematicsException(`${EVENT_SUBSCRIPTIONS}: no import statements found`);
+    const added = [`import { ${events}, ${names.CONSTANT}_SEARCH_TYPE } from '@/modules/${names.plural}/${names.plural}.search-events';`];
+    if (!/\bsearchFollows\b/.test(source)) added.push(`import { searchFollows } from '@/modules/search/feature-documents';`);
+    const last = imports[imports.length - 1];
+    const afterImports = last.index + last[0].length;
+    source = `${source.slice(0, afterImports)}\n${added.join('\n')}${source.slice(afterImports)}`;
+    const list = source.indexOf('export const EVENT_SUBSCRIPTIONS');
+    if (list < 0) throw new SchematicsException(`${EVENT_SUBSCRIPTIONS}: no "export const EVENT_SUBSCRIPTIONS ... = [...]" found`);
+    const open = source.indexOf('[', source.indexOf('=', list));
+    const close = matchingBracket(source, open, EVENT_SUBSCRIPTIONS);
+    const inside = source.slice(open + 1, close).trimEnd();
+    const entry = `...searchFollows(${events}, ${names.CONSTANT}_SEARCH_TYPE)`;
+    source = `${source.slice(0, open + 1)}${inside}${inside.trim() ? ', ' : ''}${entry}${source.slice(close)}`;
+    tree.overwrite(EVENT_SUBSCRIPTIONS, source);
     return tree;
   };
 }

@@ -57,6 +57,12 @@ export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
 };
 `;
 
+const EVENT_SUBSCRIPTIONS = `import { DomainEventsModule, type EventSubscription } from '@/infra/outbox/domain-events';
+import { NOTIFICATION_SUBSCRIPTIONS } from '@/modules/notifications/notification.subscriptions';
+
+export const EVENT_SUBSCRIPTIONS: readonly EventSubscription[] = [...NOTIFICATION_SUBSCRIPTIONS];
+`;
+
 function project(files: Record<string, string> = {}): UnitTestTree {
   const tree = new UnitTestTree(new HostTree());
   const contents: Record<string, string> = {
@@ -65,6 +71,7 @@ function project(files: Record<string, string> = {}): UnitTestTree {
     'src/app.module.ts': APP_MODULE,
     'src/worker.module.ts': WORKER_MODULE,
     'src/infra/queue/queues.ts': QUEUES,
+    'src/event-subscriptions.ts': EVENT_SUBSCRIPTIONS,
     ...files,
   };
   for (const [file, content] of Object.entries(contents)) tree.create(file, content);
@@ -119,6 +126,14 @@ export class AppModule {}
     expect(tree.readContent('/src/worker.module.ts')).toContain('imports: [MailModule, BookmarksModule, BookmarksWorkerModule],');
     expect(tree.readContent('/src/modules/bookmarks/bookmarks.controller.ts')).toContain("@Get('search')");
     expect(tree.readContent('/src/modules/bookmarks/bookmarks.module.ts')).toContain('BookmarksSearchSource');
+    // Search follows the feature's domain events, listed with every other subscription.
+    expect(tree.readContent('/src/event-subscriptions.ts')).toBe(`import { DomainEventsModule, type EventSubscription } from '@/infra/outbox/domain-events';
+import { NOTIFICATION_SUBSCRIPTIONS } from '@/modules/notifications/notification.subscriptions';
+import { BOOKMARK_EVENTS, BOOKMARK_SEARCH_TYPE } from '@/modules/bookmarks/bookmarks.search-events';
+import { searchFollows } from '@/modules/search/feature-documents';
+
+export const EVENT_SUBSCRIPTIONS: readonly EventSubscription[] = [...NOTIFICATION_SUBSCRIPTIONS, ...searchFollows(BOOKMARK_EVENTS, BOOKMARK_SEARCH_TYPE)];
+`);
     const queues = tree.readContent('/src/infra/queue/queues.ts');
     expect(queues.indexOf("mail: 'mail',")).toBeLessThan(queues.indexOf("search: 'search',"));
     expect(queues.indexOf("search: 'search',")).toBeLessThan(queues.indexOf("bookmarkJobs: 'bookmark-jobs',"));
@@ -149,6 +164,7 @@ export class AppModule {}
     expect(tree.readContent('/src/modules/bookmarks/bookmarks.controller.ts')).not.toMatch(/search/i);
     expect(tree.readContent('/src/worker.module.ts')).toBe(WORKER_MODULE);
     expect(tree.readContent('/src/infra/queue/queues.ts')).toBe(QUEUES);
+    expect(tree.readContent('/src/event-subscriptions.ts')).toBe(EVENT_SUBSCRIPTIONS);
   });
 
   it('names multi-word and irregular features in every spelling', async () => {
@@ -191,5 +207,13 @@ export class AppModule {}
 
     expect(tree.readContent('/src/app.module.ts')).toBe(APP_MODULE);
     expect(tree.readContent('/src/worker.module.ts')).toBe(WORKER_MODULE);
+  });
+
+  it('adds search to the subscriptions of a project that already has a searchable feature, importing searchFollows once', async () => {
+    const first = await generate({ name: 'bookmarks', searchable: true });
+    const both = await generate({ name: 'notes', searchable: true }, first);
+    const subscriptions = both.readContent('/src/event-subscriptions.ts');
+    expect(subscriptions.match(/import \{ searchFollows \}/g)).toHaveLength(1);
+    expect(subscriptions).toContain('[...NOTIFICATION_SUBSCRIPTIONS, ...searchFollows(BOOKMARK_EVENTS, BOOKMARK_SEARCH_TYPE), ...searchFollows(NOTE_EVENTS, NOTE_SEARCH_TYPE)]');
   });
 });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { toPage } from '@/common/pagination/page-query.dto';
+import { type EventDefinitions, type EventSubscription, type EventTable, reactTo } from '@/infra/outbox/domain-events';
 import { OutboxService } from '@/infra/outbox/outbox.service';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { QUEUES } from '@/infra/queue/queues';
@@ -11,11 +12,12 @@ import { askSearchEngine } from './search.errors';
 import { SearchLimits } from './search-limits';
 
 /**
- * Search for generated features (`nest g feature <name> --searchable`). A feature writes the
- * outbox events `<name>.changed` and `<name>.deleted` (payload `{ id }`) on the `search` queue in
- * each write's transaction, and registers a source of its documents here; the search queue's
- * handler then reads the item's document from the source and writes it to the engine (or
- * deletes it when the source answers none), and the feature's search route asks FeatureSearch.
+ * Search for generated features (`nest g feature <name> --searchable`). A feature emits the domain
+ * events `<name>.changed` and `<name>.deleted` (payload `{ id }`) in each write's transaction, which
+ * search follows (`searchFollows`, listed in src/event-subscriptions.ts) as jobs of the same names
+ * on the `search` queue; the feature registers a source of its documents here, and the queue's
+ * handler reads the item's document from the source and writes it to the engine (or deletes it
+ * when the source answers none). The feature's search route asks FeatureSearch.
  */
 
 /** What a searchable feature gives the search queue: its items' current documents. */
@@ -26,6 +28,20 @@ export interface FeatureDocumentSource {
   documents(ids: number[]): Promise<FeatureDocument[]>;
   /** Up to `limit` ids of existing items above `after`, ascending: every item, page by page (for a resync). */
   ids(after: number, limit: number): Promise<number[]>;
+}
+
+/**
+ * Search's subscriptions to a searchable feature's events: `<type>.changed` and `<type>.deleted`
+ * each become the `search` queue's job of the same name, with the item's id.
+ */
+export function searchFollows<Events extends EventTable>(events: EventDefinitions<Events>, type: string): EventSubscription[] {
+  return (['changed', 'deleted'] as const).map((change) =>
+    reactTo(events, `${type}.${change}` as keyof Events & string, `search: ${type} documents`, (payload) => ({
+      queue: QUEUES.search,
+      name: `${type}.${change}`,
+      payload: { id: (payload as { id: number }).id },
+    })),
+  );
 }
 
 /** How many items' events a resync writes per statement. */
