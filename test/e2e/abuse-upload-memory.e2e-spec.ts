@@ -8,8 +8,9 @@ import { Account, ConduitClient, TestDatabase } from '../helpers/worker';
 /**
  * Uploads do not pile up in the api's memory: forty concurrent 9.9 MB uploads by one user once
  * took an api process from 342 to 842 MB. Now a user has at most UPLOADS_CONCURRENT_PER_USER
- * uploads in flight (more are answered 429 with Retry-After before their body is read), and the
- * bodies are streamed to temporary files rather than held in memory. The suite reports the api's
+ * uploads in flight (more are answered 429 with Retry-After, their bodies discarded unread, every
+ * client getting its answer rather than a broken pipe), and the bodies are streamed to temporary
+ * files rather than held in memory. The suite reports the api's
  * resident memory before and at its peak during the flood.
  */
 
@@ -17,8 +18,13 @@ jest.setTimeout(180_000);
 
 const UPLOADS = 40;
 const FILE_BYTES = Math.round(9.9 * 1024 * 1024);
-/** Growth allowed during the flood: two files in flight, their inspection, and the usual noise. */
-const GROWTH_LIMIT_MB = 120;
+/**
+ * Growth allowed during the flood: two files in flight, their inspection, the chunks of the refused
+ * bodies read and discarded (they arrive faster than the collector frees them: about 100 MB here,
+ * as the refusals wait for the end of each body so that the client gets its 429), and the usual
+ * noise. Holding the bodies, as before the fix, took 500 MB.
+ */
+const GROWTH_LIMIT_MB = 160;
 
 function residentMegabytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

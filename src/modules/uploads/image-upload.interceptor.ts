@@ -57,7 +57,7 @@ export class ImageUploadInterceptor implements NestInterceptor {
       if (!request.is('multipart/form-data')) throw new NotMultipart();
       this.claimSlot(request.viewer!.id);
     } catch (error) {
-      throw refusedBeforeReading(request, error);
+      return refusedBeforeReading(request, error, this.maxBytes);
     }
     const userId = request.viewer!.id;
     // 'close' comes once the response is sent or the connection is gone: the slot and the file are freed either way.
@@ -65,9 +65,11 @@ export class ImageUploadInterceptor implements NestInterceptor {
       this.releaseSlot(userId);
       if (request.file?.path) void rm(request.file.path, { force: true });
     });
-    await this.uploads.assertWithinLimits(userId).catch((error: unknown) => {
-      throw refusedBeforeReading(request, error);
-    });
+    try {
+      await this.uploads.assertWithinLimits(userId);
+    } catch (error) {
+      return refusedBeforeReading(request, error, this.maxBytes);
+    }
     await new Promise<void>((resolve, reject) => {
       this.parse(request as Request, response, (error: unknown) => (error ? reject(this.translate(error)) : resolve()));
     });
@@ -104,11 +106,31 @@ export class ImageUploadInterceptor implements NestInterceptor {
 }
 
 /**
- * A refusal answered before the body is read: the body is discarded as it arrives (never
- * buffered), so that the connection stays usable and the client, still sending, gets the answer
- * rather than a reset.
+ * A refusal decided before the body is read (not multipart, too many uploads at once, over the
+ * hourly limit). The body is discarded as it arrives, never buffered, and the answer waits until
+ * it has all arrived: a server that answers and closes while the client is still sending makes
+ * most clients see a broken pipe instead of the answer. The wait is bounded: past a little more
+ * than the largest upload accepted, the answer goes at once, and HTTP_REQUEST_TIMEOUT_MS bounds
+ * a client that sends slowly.
  */
-function refusedBeforeReading(request: Request, error: unknown): unknown {
+async function refusedBeforeReading(request: Request, error: unknown, maxBytes: number): Promise<never> {
+  await new Promise<void>((resolve) => {
+    let received = 0;
+    const done = (): void => {
+      request.off('data', discard);
+      resolve();
+    };
+    const discard = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > maxBytes + 64 * 1024) done();
+    };
+    if (request.complete) return resolve();
+    request.on('data', discard);
+    request.once('end', done);
+    request.once('close', done);
+    request.once('error', done);
+  });
+  // Whatever still comes after the bound is discarded too.
   request.resume();
-  return error;
+  throw error;
 }
