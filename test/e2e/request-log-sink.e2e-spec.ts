@@ -176,9 +176,18 @@ if (live) {
     /** What each request sent so far got, by its id. */
     const sent = new Map<string, { method: string; path: string; status: number }>();
 
+    /**
+     * Entries in the log indices so far. 0 while the day's index, just created by the sink, has no
+     * started shard yet: the node then answers the refresh and the count with 503, and waitFor asks again.
+     */
     async function countLogged(): Promise<number> {
-      await onNode(node.url, 'POST', `/${pattern}/_refresh`);
-      return (await onNode<{ count: number }>(node.url, 'GET', `/${pattern}/_count`)).count;
+      const refreshed = await fetch(`${node.url}/${pattern}/_refresh`, { method: 'POST' });
+      await refreshed.arrayBuffer();
+      const counted = await fetch(`${node.url}/${pattern}/_count`);
+      const answer = (await counted.json()) as { count?: number };
+      if (refreshed.status === 503 || counted.status === 503) return 0;
+      if (!counted.ok || answer.count === undefined) throw new Error(`GET /${pattern}/_count: ${counted.status} ${JSON.stringify(answer)}`);
+      return answer.count;
     }
 
     async function logged(): Promise<LoggedEntry[]> {
