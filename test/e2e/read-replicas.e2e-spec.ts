@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { ApiProcess, startApi, startThrowawayRedis, stopAll, ThrowawayRedis } from '../helpers/child-processes';
 import { newArticleInput, newUserInput, unique } from '../helpers/factories';
-import { startStreamingReplication, StreamingReplication, walPosition } from '../helpers/postgres-replica';
+import { parseWalPosition } from '@/infra/prisma/wal-position';
+import { startStreamingReplication, StreamingReplication } from '../helpers/postgres-replica';
 import { sampleValue } from '../helpers/prometheus';
 import { waitFor } from '../helpers/worker';
 
@@ -109,11 +110,11 @@ describe('PostgreSQL read replicas', () => {
    * (a and b) have seen it do so: a check that began before the replay caught up does not count.
    */
   async function replicaCurrent(): Promise<void> {
-    const position = walPosition(await cluster.caughtUp());
+    const position = parseWalPosition(await cluster.caughtUp());
     for (const api of [a, b]) {
       await waitFor(`the replica seen current by :${api.port}`, async () => {
         const state = await replicaState(api);
-        return state.healthy && state.replayed !== undefined && walPosition(state.replayed) >= position;
+        return state.healthy && state.replayed !== undefined && parseWalPosition(state.replayed) >= position;
       }, { timeoutMs: 10_000, intervalMs: 50 });
     }
   }

@@ -40,12 +40,6 @@ const REPLICA_SETTINGS = {
   max_standby_streaming_delay: '1s',
 };
 
-/** A WAL position (`16/B374D848`) as a number, to compare positions. */
-export function walPosition(text: string): bigint {
-  const [high, low] = text.split('/');
-  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

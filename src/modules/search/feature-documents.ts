@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { toPage } from '@/common/pagination/page-query.dto';
 import { type EventDefinitions, type EventSubscription, type EventTable, reactTo } from '@/infra/outbox/domain-events';
-import { OutboxService } from '@/infra/outbox/outbox.service';
+import { type JobIntent, OutboxService } from '@/infra/outbox/outbox.service';
 import { PrismaService } from '@/infra/prisma/prisma.service';
 import { QUEUES } from '@/infra/queue/queues';
 import type { FeatureSearchHighlightsDto, SearchQueryDto } from './dto/search.dto';
@@ -36,12 +36,15 @@ export interface FeatureDocumentSource {
  */
 export function searchFollows<Events extends EventTable>(events: EventDefinitions<Events>, type: string): EventSubscription[] {
   return (['changed', 'deleted'] as const).map((change) =>
-    reactTo(events, `${type}.${change}` as keyof Events & string, `search: ${type} documents`, (payload) => ({
-      queue: QUEUES.search,
-      name: `${type}.${change}`,
-      payload: { id: (payload as { id: number }).id },
-    })),
+    reactTo(events, `${type}.${change}` as keyof Events & string, `search: ${type} documents`, (payload) =>
+      featureDocumentJob(type, change, (payload as { id: number }).id),
+    ),
   );
+}
+
+/** The `search` queue's job that brings one feature item's document in line: `<type>.changed` or `<type>.deleted`. */
+function featureDocumentJob(type: string, change: 'changed' | 'deleted', id: number): JobIntent {
+  return { queue: QUEUES.search, name: `${type}.${change}`, payload: { id } };
 }
 
 /** How many items' events a resync writes per statement. */
@@ -105,7 +108,7 @@ export class FeatureDocumentSync {
       for (let after = 0; ; ) {
         const ids = await source.ids(after, RESYNC_PAGE);
         if (ids.length === 0) break;
-        await this.outbox.add(this.prisma, ...ids.map((id) => ({ queue: QUEUES.search, name: `${source.type}.changed`, payload: { id } })));
+        await this.outbox.add(this.prisma, ...ids.map((id) => featureDocumentJob(source.type, 'changed', id)));
         counts[source.type] += ids.length;
         after = ids[ids.length - 1];
       }

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FeatureDocumentSync } from './feature-documents';
-import { type ArticleDocument, SEARCH_ENGINE, type SearchEngine, type SearchEngineKind } from './search-engine';
+import { SEARCH_ENGINE, type SearchEngine, type SearchEngineKind } from './search-engine';
 import { SearchSync } from './search-sync';
 import { ArticleDocuments } from '@/modules/articles/article-documents';
-import { storableDocument } from './search-text';
 
 const REPAIR_BATCH = 500;
 
@@ -116,7 +115,7 @@ export class SearchMaintenance {
    */
   async reindex(onProgress?: (done: number, total: number) => void): Promise<SearchReindexReport> {
     const total = onProgress ? await this.documents.countPublished() : 0;
-    const pages = storable(this.documents.publishedDocuments());
+    const pages = this.documents.publishedDocuments();
     const { index, documents } = await this.engine.rebuild(onProgress ? counted(pages, (done) => onProgress(done, total)) : pages);
     const catchUp = await this.check({ repair: true });
     await this.features.requestResync();
@@ -132,8 +131,4 @@ async function* counted<T>(pages: AsyncIterable<T[]>, onPage: (done: number) => 
     onPage(done);
     yield page;
   }
-}
-
-async function* storable(pages: AsyncIterable<Array<{ version: bigint; document: ArticleDocument }>>): AsyncIterable<Array<{ version: bigint; document: ArticleDocument }>> {
-  for await (const page of pages) yield page.map(({ version, document }) => ({ version, document: storableDocument(document) }));
 }

@@ -1,6 +1,5 @@
 import type { ArticleDocument, SyncOutcome } from './search-engine';
 import { planSync, SyncBatcher } from './search-sync';
-import { HIGHLIGHT_END, HIGHLIGHT_START } from './search-text';
 import type { ArticleState } from '@/modules/articles/article-documents';
 
 const document = (id: number): ArticleDocument => ({
@@ -21,12 +20,6 @@ describe('planSync', () => {
   it('indexes published articles with their current version, whatever version the event named', () => {
     const states: ArticleState[] = [{ id: 1, version: 10n, document: document(1) }];
     expect(planSync(new Map([[1, 4n]]), states)).toEqual([{ kind: 'index', id: 1, version: 10n, document: document(1) }]);
-  });
-
-  it("keeps the engine's own highlight marks out of what it stores, whatever the article's text holds", () => {
-    const marked = { ...document(4), title: `A ${HIGHLIGHT_START}bold${HIGHLIGHT_END} claim`, tags: [`${HIGHLIGHT_END}x`] };
-    const [operation] = planSync(new Map([[4, 0n]]), [{ id: 4, version: 1n, document: marked }]);
-    expect(operation).toMatchObject({ kind: 'index', document: { title: 'A bold claim', tags: ['x'] } });
   });
 
   it('deletes gone articles with the delete event’s version, and unpublished ones with their own', () => {

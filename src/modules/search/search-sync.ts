@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SEARCH_ENGINE, type SearchEngine, type SyncOperation, type SyncOutcome } from './search-engine';
 import { type ArticleState, ArticleDocuments } from '@/modules/articles/article-documents';
-import { storableDocument } from './search-text';
 
 /**
  * The writes that bring the index in line with the database for `requests` (article id -> the
@@ -13,7 +12,7 @@ export function planSync(requests: Map<number, bigint>, states: ArticleState[]):
   const byId = new Map(states.map((state) => [state.id, state]));
   return [...requests].map(([id, eventVersion]): SyncOperation => {
     const state = byId.get(id);
-    if (state?.document) return { kind: 'index', id, version: state.version, document: storableDocument(state.document) };
+    if (state?.document) return { kind: 'index', id, version: state.version, document: state.document };
     const version = state && state.version > eventVersion ? state.version : eventVersion;
     return { kind: 'delete', id, version };
   });

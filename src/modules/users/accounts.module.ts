@@ -33,6 +33,6 @@ export class UserAccountChecks implements AccountChecks {
  */
 @Module({
   providers: [UsersRepository, TokenVersions, UserAccountChecks, { provide: AccountChecks, useExisting: UserAccountChecks }, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [TokenVersions, AccountChecks],
+  exports: [UsersRepository, TokenVersions, AccountChecks],
 })
 export class AccountsModule {}

@@ -144,6 +144,12 @@ describe('bulk writes', () => {
     ]);
   });
 
+  it("keep the engine's own highlight marks out of what it stores, whatever the article's text holds", () => {
+    const marked = { ...DOCUMENT, title: `A ${HIGHLIGHT_START}bold${HIGHLIGHT_END} claim`, tags: [`${HIGHLIGHT_END}x`] };
+    const [, stored] = bulkOperations('idx', [{ kind: 'index', id: 7, version: 1n, document: marked }]);
+    expect(stored).toMatchObject({ title: 'A bold claim', tags: ['x'] });
+  });
+
   it('count a version conflict and a missing document to delete as done, anything else as failed', () => {
     const response = {
       took: 1,

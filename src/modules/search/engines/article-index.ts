@@ -1,6 +1,6 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { ArticleDocument, ArticleSearch, SearchHighlights, SyncOperation, SyncOutcome, TrendingTag } from '../search-engine';
-import { HIGHLIGHT_END, HIGHLIGHT_START, parseSearchText, type SearchTerm } from '../search-text';
+import { HIGHLIGHT_END, HIGHLIGHT_START, parseSearchText, type SearchTerm, storableDocument } from '../search-text';
 import { ENGLISH_STOP_WORDS } from '../stop-words';
 
 /**
@@ -197,12 +197,13 @@ export function readTrendingTags(response: estypes.SearchResponse): TrendingTag[
 /**
  * The bulk body of sync writes, each with its external version: Elasticsearch applies a write only
  * if its version is above the document's, so an older event never overwrites a newer document,
- * whatever order the writes arrive in.
+ * whatever order the writes arrive in. Every article document the engine stores (sync and
+ * rebuild alike) is written here, without the engine's own highlight marks.
  */
 export function bulkOperations(index: string, operations: SyncOperation[]): Array<estypes.BulkOperationContainer | ArticleDocument> {
   return operations.flatMap((operation): Array<estypes.BulkOperationContainer | ArticleDocument> => {
     const meta = externalVersionMeta(index, String(operation.id), operation.version);
-    return operation.kind === 'index' ? [{ index: meta }, operation.document] : [{ delete: meta }];
+    return operation.kind === 'index' ? [{ index: meta }, storableDocument(operation.document)] : [{ delete: meta }];
   });
 }
 
